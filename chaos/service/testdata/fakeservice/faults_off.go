@@ -1,0 +1,6 @@
+//go:build !faults
+
+package main
+
+// faultsBuild says the binary was built with tag faults.
+const faultsBuild = false
