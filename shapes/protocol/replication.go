@@ -77,3 +77,11 @@ type Inspect struct{}
 type Inspection struct {
 	Summary string
 }
+
+// CoalesceKey makes conditions latest-wins per name (status mailbox policy
+// "coalesce per condition").
+func (c *Condition) CoalesceKey() string { return "condition/" + c.Name }
+
+// CoalesceKey makes acks latest-wins: only the newest durable position
+// matters to the replication actor.
+func (*AckLSN) CoalesceKey() string { return "ack" }
