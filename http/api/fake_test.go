@@ -229,7 +229,12 @@ func (s *fakeShape) closeChangeChunkAt(o lsn.LogOffset) {
 	s.mu.Unlock()
 }
 
-func (s *fakeShape) invalidate() {
+func (s *fakeShape) invalidate() { s.invalidateThen(nil) }
+
+// invalidateThen invalidates s and runs then (e.g. registering the
+// replacement) before waking the waiters, so a test does not race the woken
+// handler.
+func (s *fakeShape) invalidateThen(then func()) {
 	s.reg.mu.Lock()
 	if s.reg.live[s.def] == s {
 		delete(s.reg.live, s.def)
@@ -238,6 +243,9 @@ func (s *fakeShape) invalidate() {
 	s.mu.Lock()
 	s.invalid = true
 	s.mu.Unlock()
+	if then != nil {
+		then()
+	}
 	s.notify.Notify()
 }
 

@@ -44,8 +44,7 @@ func TestInvalidatedWhileWaiting(t *testing.T) {
 	// With a replacement already registered, the 409 names it.
 	pending := ts.goShape(t, "table=items&offset=0_inf&handle="+old.handle+"&live=true")
 	awaitExtentReads(t, old, 1)
-	old.invalidate()
-	shapes.shape("items")
+	old.invalidateThen(func() { shapes.shape("items") })
 	r := <-pending
 	wantStatus(t, r, 409)
 	if r.elapsed > 5*time.Second {
