@@ -71,7 +71,7 @@ func coreSpec(d Deps) actors.ChildSpec {
 			Backoff:  actors.Backoff(100*time.Millisecond, 30*time.Second, 0.2, time.Minute),
 			Escalate: actors.EscalateAfter(5, time.Minute),
 			Children: []actors.ChildSpec{
-				{Label: status.Label, Producer: status.Producer(d.Status, d.Log.Named("status")), Bound: status.Bound, Policy: status.Policy},
+				{Label: status.Label, Producer: status.Producer(d.Status, d.Log.Named("status")), Bound: status.Bound(), Policy: status.Policy},
 			},
 		}),
 		Bound:  actors.Count(64),

@@ -18,8 +18,8 @@
 // it Hit is a no-op that returns nil, and FromEnv refuses a non-empty
 // SHAPESYNC_FAULTS so that a scenario never silently runs without its
 // faults. There is no package-level mutable state: hit counters live in
-// the Set. The subpackage faultbin builds a tagged binary once per test
-// run and starts it as a child process.
+// the Set. chaos/service builds the tagged binary once per test run
+// (BuildOptions.Tags = ["faults"]) and starts it as a child process.
 //
 // Layer 0 with package actors: it imports only the standard library, may
 // be imported by any package that hosts a fault point, and must never

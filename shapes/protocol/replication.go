@@ -63,6 +63,18 @@ type PipelineReset struct {
 	Reason string
 }
 
+// Names of the readiness conditions, each reported by the actor that
+// knows it (supervisor/status derives the service state from them).
+const (
+	CondStoreOpen         = "store_open"           // store: badger opened
+	CondMetadataLoaded    = "metadata_loaded"      // registry: stored shapes restored
+	CondDatabase          = "database_reachable"   // conn-manager: admin pool connected
+	CondLock              = "lock_held"            // lock: advisory lock held by us
+	CondReplication       = "replication_ready"    // replication: streaming from the slot
+	CondShapes            = "shapes_ready"         // collector: accepting events
+	CondReplicationUsable = "replication_possible" // conn-manager: false ⇒ fallback (G1)
+)
+
 // Condition reports one readiness condition to the status actor.
 type Condition struct {
 	Name   string

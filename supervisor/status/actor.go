@@ -15,7 +15,7 @@ const Label = "status"
 
 // Bound is the status actor's declared mailbox bound; conditions are
 // coalesced per name, so its depth is at most the number of conditions.
-var Bound = actors.Count(256)
+func Bound() actors.Bound { return actors.Count(256) }
 
 // Policy is the status actor's overflow policy.
 const Policy = actors.Coalesce

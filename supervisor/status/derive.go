@@ -1,6 +1,10 @@
 package status
 
-import "time"
+import (
+	"time"
+
+	"github.com/shapesync/shapesync/shapes/protocol"
+)
 
 // State is the service state shown by /v1/health and /v1/status.
 type State string
@@ -13,20 +17,23 @@ const (
 	Fallback State = "fallback"
 )
 
-// Condition names. Each is reported by the actor that knows it.
+// Condition names, re-exported from shapes/protocol where reporters find
+// them.
 const (
-	CondStoreOpen         = "store_open"           // store: badger opened
-	CondMetadataLoaded    = "metadata_loaded"      // registry: shapes restored from storage
-	CondDatabase          = "database_reachable"   // conn-manager: admin pool connected
-	CondLock              = "lock_held"            // lock: advisory lock held by us
-	CondReplication       = "replication_ready"    // replication: streaming from the slot
-	CondShapes            = "shapes_ready"         // collector: shape subsystem accepting events
-	CondReplicationUsable = "replication_possible" // conn-manager: false ⇒ fallback (G1)
+	CondStoreOpen         = protocol.CondStoreOpen
+	CondMetadataLoaded    = protocol.CondMetadataLoaded
+	CondDatabase          = protocol.CondDatabase
+	CondLock              = protocol.CondLock
+	CondReplication       = protocol.CondReplication
+	CondShapes            = protocol.CondShapes
+	CondReplicationUsable = protocol.CondReplicationUsable
 )
 
 // required lists the conditions that must all hold for the service to be
 // live, in the order their absence is explained.
-var required = []string{CondStoreOpen, CondMetadataLoaded, CondDatabase, CondLock, CondReplication, CondShapes}
+func required() []string {
+	return []string{CondStoreOpen, CondMetadataLoaded, CondDatabase, CondLock, CondReplication, CondShapes}
+}
 
 // Report is the latest word on one condition.
 type Report struct {
@@ -40,7 +47,7 @@ type Report struct {
 func Derive(reports map[string]Report) (State, []string) {
 	var reasons []string
 	missing := map[string]bool{}
-	for _, name := range required {
+	for _, name := range required() {
 		r, ok := reports[name]
 		if ok && r.OK {
 			continue

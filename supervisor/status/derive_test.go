@@ -7,7 +7,7 @@ import (
 
 func allOK() map[string]Report {
 	r := map[string]Report{}
-	for _, name := range required {
+	for _, name := range required() {
 		r[name] = Report{OK: true}
 	}
 	return r
