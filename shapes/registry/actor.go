@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -69,6 +70,12 @@ type Config struct {
 	Status *actors.PID
 	Kit    *actors.Kit
 	Log    *zap.Logger
+	// Purge, when set, removes every stored shape before the registry
+	// loads (the replication slot is new, so no stored log continues the
+	// stream). After it the registry sends protocol.StoreReset to Writer so
+	// the store-writer starts afresh on the purged store.
+	Purge  func(ctx context.Context) error
+	Writer *actors.PID
 }
 
 type registry struct {
@@ -97,6 +104,7 @@ type (
 	loadedRecords struct {
 		records []Record
 		err     error
+		purged  bool
 	}
 	persisted struct {
 		entry *Entry
@@ -109,6 +117,7 @@ func (r *registry) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		r.gor = r.cfg.Kit.Goroutines(ctx)
+		r.cfg.View.markLoading()
 		r.load()
 	case *retryLoad:
 		r.load()
@@ -142,10 +151,16 @@ func (r *registry) Receive(ctx actor.Context) {
 }
 
 func (r *registry) load() {
-	records := r.cfg.Records
+	records, purge := r.cfg.Records, r.cfg.Purge
 	r.gor.Go("load", func(t *actors.Task) error {
+		if purge != nil {
+			if err := purge(t.Context()); err != nil {
+				t.Send(&loadedRecords{err: fmt.Errorf("purge stored shapes: %w", err)})
+				return nil
+			}
+		}
 		list, err := records.List(t.Context())
-		t.Send(&loadedRecords{records: list, err: err})
+		t.Send(&loadedRecords{records: list, err: err, purged: purge != nil})
 		return nil
 	})
 }
@@ -158,6 +173,27 @@ func (r *registry) onLoaded(ctx actor.Context, m *loadedRecords) {
 		time.AfterFunc(2*time.Second, func() { root.Send(self, &retryLoad{}) })
 		return
 	}
+	if m.purged {
+		r.cfg.Purge = nil // done: a retried load must not purge shapes created since
+		if r.cfg.Writer != nil {
+			ctx.Send(r.cfg.Writer, &protocol.StoreReset{})
+		}
+	}
+	// Entries a previous incarnation published but the store no longer
+	// holds (purged, or dropped while this actor was down) are invalidated
+	// in the view, so their clients get 409 (I4).
+	stored := make(map[string]bool, len(m.records))
+	for _, rec := range m.records {
+		stored[rec.Handle] = true
+	}
+	r.cfg.View.each(func(e *Entry) {
+		if !stored[e.Handle] && e.State != Invalidated {
+			next := *e
+			next.State = Invalidated
+			next.Err = errors.New("the shape's log is gone (purged or dropped)")
+			r.cfg.View.publish(&next)
+		}
+	})
 	var lastMicros int64
 	for _, rec := range m.records {
 		if h, err := shape.ParseHandle(rec.Handle); err == nil && h.Micros > lastMicros {

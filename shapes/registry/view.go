@@ -94,3 +94,10 @@ func (v *View) currentPtr(hash, handle string) any {
 }
 
 func (v *View) markLoaded() { v.ready.Store("loaded", true) }
+
+func (v *View) markLoading() { v.ready.Delete("loaded") }
+
+// each calls fn for every published entry.
+func (v *View) each(fn func(*Entry)) {
+	v.byHandle.Range(func(_, e any) bool { fn(e.(*Entry)); return true })
+}
