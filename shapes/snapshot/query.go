@@ -1,0 +1,61 @@
+package snapshot
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shapesync/shapesync/replication/events"
+	"github.com/shapesync/shapesync/shapes/where"
+)
+
+// SelectSQL builds the snapshot query for a table's given columns (indexes
+// into t.Columns, in the order the values should come back). Every value is
+// read as text, the form the replication stream uses (SHAPE_API §12.6);
+// char(n) goes through concat so its padding survives the cast.
+func SelectSQL(t *events.Table, columns []int) (string, error) {
+	return SelectWhereSQL(t, columns, "")
+}
+
+// SelectWhereSQL is SelectSQL restricted by a where clause. cond must be SQL
+// rendered by shapes/where from a validated expression, with every value a
+// $n parameter bound by the caller (SHAPE_API §20.8): never user text. ""
+// selects every row.
+func SelectWhereSQL(t *events.Table, columns []int, cond string) (string, error) {
+	rel, ok := where.QualifiedName(t.Schema, t.Name)
+	if !ok {
+		return "", fmt.Errorf("table name %q.%q cannot be quoted", t.Schema, t.Name)
+	}
+	if len(columns) == 0 {
+		return "", fmt.Errorf("no columns selected from %s", rel)
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, ci := range columns {
+		if ci < 0 || ci >= len(t.Columns) {
+			return "", fmt.Errorf("column index %d out of range for %s", ci, rel)
+		}
+		col := t.Columns[ci]
+		q, ok := where.QuoteIdent(col.Name)
+		if !ok {
+			return "", fmt.Errorf("column name %q of %s cannot be quoted", col.Name, rel)
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if col.TypeName == "bpchar" && !col.IsArray {
+			// concat keeps the padding that ::text trims; the CASE keeps NULL,
+			// which concat would turn into ''.
+			b.WriteString("CASE WHEN " + q + " IS NULL THEN NULL ELSE concat(" + q + ", '') END")
+		} else {
+			b.WriteString(q + "::text")
+		}
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(rel)
+	if cond != "" {
+		b.WriteString(" WHERE (")
+		b.WriteString(cond)
+		b.WriteString(")")
+	}
+	return b.String(), nil
+}
