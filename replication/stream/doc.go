@@ -19,8 +19,23 @@
 // (B4); at most Window batches are delivered and not yet credited (I10);
 // a silent server ends Run after WatchdogTimeout of reading.
 //
+// The replication actor (label "replication", ChildSpec, Producer) hosts
+// the pump for conn-manager: its wal-pump goroutine connects, starts the
+// stream from the slot's acknowledged position and runs the pump; each
+// batch goes to the txn-builder as a protocol.WalBatch tagged with the
+// goroutine's epoch (which grows across incarnations, so the builder drops
+// a dead stream's leftovers) and a sequence number; BatchDone of the
+// current epoch returns the credit; protocol.AckLSN (coalesced, latest
+// wins) moves the flush position forward only. Once the server speaks, the
+// actor reports protocol.CondReplication to status and, as a request, to
+// its parent. A pump error fails the actor with the classified error, so
+// conn-manager, its protoactor strategy, learns the reason; a stop kills
+// the goroutine (cancel, close the socket) without waiting. Setup is the
+// replication setup conn-manager runs before spawning it.
+//
 // Layer 2 (components, ARCHITECTURE §2). It may import layers 0–1
-// (replication/lsn, replication/pgwire), pgx and pglogrepl. It does not
-// import protoactor, actors or any other layer-2 package; nothing in layers
-// 0–1 or http/* may import it.
+// (replication/lsn, replication/pgwire, actors, shapes/protocol), pgx,
+// pglogrepl and protoactor (it hosts an actor). It never imports another
+// layer-2 package (the wiring converts conn-manager's setup result into an
+// ActorConfig); nothing in layers 0–1 or http/* may import it.
 package stream

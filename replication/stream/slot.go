@@ -129,6 +129,20 @@ type Slot struct {
 // drop. Creation waits for transactions running at that moment to end; the
 // caller bounds that with ctx and warns meanwhile (A7).
 func EnsureSlot(ctx context.Context, conn *pgconn.PgConn, slot string, publicationCreated bool) (Slot, error) {
+	recreate := ""
+	if publicationCreated {
+		recreate = reasonPublicationNew
+	}
+	return ensureSlot(ctx, conn, slot, recreate)
+}
+
+// reasonPublicationNew is why a slot is recreated after its publication
+// was created or widened.
+const reasonPublicationNew = "the publication was new, so the existing slot's stream cannot be trusted"
+
+// ensureSlot is EnsureSlot with the reason to recreate an existing slot
+// ("" reuses it when it is valid).
+func ensureSlot(ctx context.Context, conn *pgconn.PgConn, slot, recreate string) (Slot, error) {
 	if err := pgwire.ValidateSlotName(slot); err != nil {
 		return Slot{}, err
 	}
@@ -146,8 +160,8 @@ func EnsureSlot(ctx context.Context, conn *pgconn.PgConn, slot string, publicati
 	}
 	var reason string
 	switch {
-	case publicationCreated:
-		reason = "the publication was new, so the existing slot's stream cannot be trusted"
+	case recreate != "":
+		reason = recreate
 	case info.walStatus == "lost":
 		reason = "the existing slot was invalidated (wal_status = 'lost'); raise max_slot_wal_keep_size if this repeats"
 	case info.confirmedFlush == 0:
