@@ -18,6 +18,8 @@ import (
 	"github.com/shapesync/shapesync/cmd/shapesync/config"
 	httpapi "github.com/shapesync/shapesync/http/api"
 	httpserver "github.com/shapesync/shapesync/http/server"
+	"github.com/shapesync/shapesync/replication/pgwire"
+	"github.com/shapesync/shapesync/shapes/storage"
 	"github.com/shapesync/shapesync/supervisor"
 	"github.com/shapesync/shapesync/supervisor/status"
 	tlog "github.com/shapesync/shapesync/telemetry/log"
@@ -90,6 +92,7 @@ func run(ctx context.Context, environ, args []string, stdout, stderr io.Writer) 
 
 type service struct {
 	kit      *actors.Kit
+	tree     *supervisor.Tree
 	http     *httpserver.Server
 	port     int
 	serveErr chan error
@@ -100,7 +103,13 @@ func startService(cfg *config.Config, log *zap.Logger) (*service, error) {
 		log.Error("root of the supervision tree failed; the HTTP listener keeps answering", zap.String("actor", id), zap.Any("reason", reason))
 	}))
 	view := status.NewView()
-	if _, err := supervisor.Start(supervisor.Deps{Kit: kit, Log: log, Status: view}); err != nil {
+	tree, err := supervisor.Start(supervisor.Deps{
+		Kit: kit, Log: log, Status: view,
+		Database:       databaseOf(cfg),
+		StorageDir:     cfg.StorageDir,
+		StorageOptions: storage.Options{Logger: log.Named("badger"), ChunkBytesThreshold: uint64(cfg.ChunkBytesThreshold), InMemory: cfg.Storage == config.StorageMemory},
+	})
+	if err != nil {
 		return nil, fmt.Errorf("start the supervision tree: %w", err)
 	}
 
@@ -108,7 +117,7 @@ func startService(cfg *config.Config, log *zap.Logger) (*service, error) {
 	apiCfg.LongPollTimeout = cfg.LongPollTimeout
 	apiCfg.CacheMaxAge, apiCfg.CacheStaleAge = cfg.CacheMaxAge, cfg.CacheStaleAge
 	apiCfg.Logger = log.Named("http")
-	handler := httpapi.NewHandler(apiCfg, notServing{}, statusAdapter{view})
+	handler := httpapi.NewHandler(apiCfg, tree.Shapes, statusAdapter{view})
 
 	srvCfg := httpserver.DefaultConfig()
 	srvCfg.ReadTimeout, srvCfg.IdleTimeout = cfg.TCPReadTimeout, cfg.TCPReadTimeout
@@ -123,7 +132,7 @@ func startService(cfg *config.Config, log *zap.Logger) (*service, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	log.Info("listening", zap.Int("port", port))
-	s := &service{kit: kit, http: srv, port: port, serveErr: make(chan error, 1)}
+	s := &service{kit: kit, tree: tree, http: srv, port: port, serveErr: make(chan error, 1)}
 	go func() { s.serveErr <- srv.Serve(ln) }()
 	return s, nil
 }
@@ -141,6 +150,9 @@ func (s *service) stop(log *zap.Logger) []string {
 	if len(stuck) > 0 {
 		log.Error("actors did not stop in time", zap.Strings("labels", stuck))
 	}
+	if err := s.tree.WaitStoreClosed(ctx); err != nil {
+		log.Error("the shape store did not close in time", zap.Error(err))
+	}
 	return stuck
 }
 
@@ -153,12 +165,21 @@ func (a statusAdapter) Status() httpapi.Status {
 	return httpapi.Status{State: string(s.State), Reasons: s.Reasons, ReceivedLSN: received, DurableLSN: durable, AckedLSN: acked}
 }
 
-// notServing is the shape backend until the data path is wired: every shape
-// request gets a 503 that says so, never a wrong answer.
-type notServing struct{}
-
-func (notServing) GetOrCreate(context.Context, httpapi.ShapeDefinition) (httpapi.Shape, error) {
-	return nil, httpapi.Unavailable("shapes are not served yet: this build has no data path", 10*time.Second)
+// databaseOf turns the configuration into what the tree needs to reach
+// Postgres.
+func databaseOf(cfg *config.Config) *supervisor.Database {
+	db := &supervisor.Database{
+		DSN:      cfg.DatabaseURL.ConnString(),
+		PoolSize: cfg.DBPoolSize,
+		StreamID: cfg.ReplicationStreamID,
+		Dial: pgwire.DialOptions{
+			KeepAliveIdle: cfg.TCPKeepaliveIdle, KeepAliveInterval: cfg.TCPKeepaliveInterval,
+			KeepAliveCount: cfg.TCPKeepaliveCount, UserTimeout: cfg.TCPUserTimeout, PreferIPv6: cfg.DatabaseUseIPv6,
+		},
+		MaxTxnBytes: cfg.MaxTxnSize,
+	}
+	if cfg.PooledDatabaseURL != nil {
+		db.PooledDSN = cfg.PooledDatabaseURL.ConnString()
+	}
+	return db
 }
-func (notServing) Current(httpapi.ShapeDefinition) (httpapi.Shape, bool) { return nil, false }
-func (notServing) LastSeenLSN() uint64                                   { return 0 }

@@ -25,9 +25,10 @@
 //
 // # How it is driven
 //
-// The package has no actors and starts no goroutines. Decisions are pure
-// (key encoding, the §8 chunking rule in fillChunk, ShapeView.ChunkEnd, the
-// offset checks of Batch); I/O happens only in Store methods:
+// The storage engine (Store, Writer, Batch) has no actors and starts no
+// goroutines. Decisions are pure (key encoding, the §8 chunking rule in
+// fillChunk, ShapeView.ChunkEnd, the offset checks of Batch); I/O happens
+// only in Store methods:
 //
 //   - the store-writer actor owns a Writer (Store.NewWriter) and fills
 //     Batches with AppendSnapshotRow, EndSnapshot, AppendChange, Commit,
@@ -43,6 +44,26 @@
 //     the registry PutShape/GetShape/ListShapes/DeleteShapeRecord; the
 //     cleaner DeleteShape and Tombstones.
 //
+// # The actors
+//
+// Two actors host the engine (actor_store.go, actor_writer.go):
+//
+//   - store (StoreChildSpec): opens the DB and runs LoadAll in an owned
+//     goroutine, publishes the *Store through the StoreView the wiring
+//     created (it outlives restarts), reports the store-open condition,
+//     runs value-log GC on a ticker and closes the DB when it stops;
+//   - store-writer (WriterChildSpec): owns a Writer and the open Batch and
+//     does group commit with double buffering — while one sealed batch is
+//     in WriteAndSync on the badger-io goroutine, the next one fills. It
+//     turns Append/CommitMark, Rollback, ConsumerState, SnapshotRows,
+//     SnapshotEnd and PersistAck messages (shapes/protocol) into batch
+//     calls; only after WriteAndSync returned does it report FlushedBatch
+//     and AckPersisted to the collector and send the replies held for the
+//     sync (I3). Accepted is immediate while the pending bytes are under the
+//     bound, else after the next sync (credit). A failed sync is retried
+//     with backoff and acknowledges nothing (D5). Its decisions live in
+//     writerCore, tested without actors.
+//
 // Offsets are monotonic per shape (I5): an append at or below the last
 // offset is rejected, except a replay at or below the durable commit, which
 // is verified against the stored bytes and not rewritten (see Writer).
@@ -50,7 +71,8 @@
 // # Imports
 //
 // Layer 2 (components). It imports the standard library, badger (only this
-// package may), zap, and layer 0 (replication/lsn). It never imports other
+// package may), zap, protoactor (for its actors), and layer 0
+// (replication/lsn, actors, shapes/protocol). It never imports other
 // layer-2 packages, http, supervisor, chaos or replication/pgcluster; http/*
 // must never import it (it reaches badger); other layer-2 packages talk to it
 // through shapes/protocol messages and the interfaces the wiring injects.

@@ -1,0 +1,295 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/shapesync/shapesync/actors"
+	httpapi "github.com/shapesync/shapesync/http/api"
+	"github.com/shapesync/shapesync/http/longpoll"
+	"github.com/shapesync/shapesync/replication/events"
+	"github.com/shapesync/shapesync/replication/lsn"
+	"github.com/shapesync/shapesync/replication/pool"
+	"github.com/shapesync/shapesync/shapes/logitems"
+	"github.com/shapesync/shapesync/shapes/protocol"
+	"github.com/shapesync/shapesync/shapes/registry"
+	"github.com/shapesync/shapesync/shapes/shape"
+	"github.com/shapesync/shapesync/shapes/snapshot"
+	"github.com/shapesync/shapesync/shapes/storage"
+	"github.com/shapesync/shapesync/supervisor/status"
+)
+
+// createTimeout bounds the registry's answer to a creation request.
+const createTimeout = 10 * time.Second
+
+// snapshotStartTimeout bounds how long a request for a new shape waits for
+// its snapshot to produce its first chunk (SHAPE_API §16: 30 s to the first
+// row, plus the time to fill and sync a chunk).
+const snapshotStartTimeout = 45 * time.Second
+
+// ShapesBackend is the shape registry and the shape logs as the HTTP layer
+// sees them (http/api.Shapes). Reads go to the published views; only
+// creation sends a message, to the registry.
+type ShapesBackend struct {
+	kit      *actors.Kit
+	registry *actors.PID
+	view     *registry.View
+	store    *storage.StoreView
+	// catalog returns a connection for catalog look-ups (the admin pool),
+	// or nil while there is none.
+	catalog       func() snapshot.Querier
+	lastSeen      atomic.Uint64
+	serverVersion atomic.Int64
+	log           *zap.Logger
+
+	notifiers sync.Map // handle → *longpoll.Notifier
+	byID      sync.Map // shape id → handle, for sync notifications
+}
+
+func newShapesBackend(kit *actors.Kit, registryPID *actors.PID, store *storage.StoreView, admin *pool.View, _ *status.View, log *zap.Logger) *ShapesBackend {
+	return &ShapesBackend{
+		kit: kit, registry: registryPID, store: store, log: log,
+		catalog: func() snapshot.Querier {
+			p := admin.Pool()
+			if p == nil {
+				return nil // a nil *pgxpool.Pool in the interface would not be nil
+			}
+			return p
+		},
+	}
+}
+
+func (b *ShapesBackend) notifier(handle string) *longpoll.Notifier {
+	n, _ := b.notifiers.LoadOrStore(handle, &longpoll.Notifier{})
+	return n.(*longpoll.Notifier)
+}
+
+// entryChanged is the registry view's change hook: waiters of the handle
+// wake to see the new state.
+func (b *ShapesBackend) entryChanged(e *registry.Entry) {
+	b.byID.Store(e.ID, e.Handle)
+	b.notifier(e.Handle).Notify()
+}
+
+// synced is the store-writer's hook: the shapes' durable extents grew.
+func (b *ShapesBackend) synced(ids []uint64) {
+	for _, id := range ids {
+		if h, ok := b.byID.Load(protocol.ShapeID(id)); ok {
+			b.notifier(h.(string)).Notify()
+		}
+	}
+}
+
+func definitionOf(def httpapi.ShapeDefinition) shape.Definition {
+	return shape.Definition{Schema: def.Schema, Table: def.Table}
+}
+
+func hashOf(d *shape.Definition) string { return strconv.FormatUint(d.Hash(), 10) }
+
+func (b *ShapesBackend) Current(def httpapi.ShapeDefinition) (httpapi.Shape, bool) {
+	d := definitionOf(def)
+	e, ok := b.view.Current(hashOf(&d))
+	if !ok || e.State == registry.Invalidated {
+		return nil, false
+	}
+	return b.wrap(e), true
+}
+
+func (b *ShapesBackend) LastSeenLSN() uint64 { return b.lastSeen.Load() }
+
+func (b *ShapesBackend) GetOrCreate(ctx context.Context, def httpapi.ShapeDefinition) (httpapi.Shape, error) {
+	if s, ok := b.Current(def); ok {
+		return s, nil
+	}
+	if !b.view.Loaded() {
+		return nil, httpapi.Unavailable("shapesync is starting: stored shapes are still being restored", 5*time.Second)
+	}
+	pool := b.catalog()
+	if pool == nil {
+		return nil, httpapi.CannotVerifyShape()
+	}
+	table, err := snapshot.LookupTable(ctx, pool, def.Schema, def.Table)
+	var notTable *snapshot.NotATableError
+	switch {
+	case errors.Is(err, snapshot.ErrTableNotFound), errors.As(err, &notTable):
+		return nil, httpapi.TableNotFound(def.Schema, def.Table)
+	case err != nil:
+		b.log.Warn("cannot verify a shape's table", zap.String("schema", def.Schema), zap.String("table", def.Table), zap.Error(err))
+		return nil, httpapi.CannotVerifyShape()
+	}
+	if msg := generatedColumnsError(table); msg != "" {
+		return nil, httpapi.InvalidParam("columns", msg)
+	}
+	d := definitionOf(def)
+	d.RelationOID = table.OID
+	res, err := b.kit.Root().RequestFuture(b.registry, &registry.CreateOrGet{Definition: d, Table: table}, createTimeout).Result()
+	if err != nil {
+		return nil, httpapi.ShapeCreateFailed()
+	}
+	created, ok := res.(*registry.Created)
+	if !ok {
+		return nil, httpapi.ShapeCreateFailed()
+	}
+	if errors.Is(created.Err, registry.ErrNotLoaded) {
+		return nil, httpapi.Unavailable("shapesync is starting: stored shapes are still being restored", 5*time.Second)
+	}
+	if created.Err != nil {
+		b.log.Warn("shape creation failed", zap.Error(created.Err))
+		return nil, httpapi.ShapeCreateFailed()
+	}
+	return b.wrap(created.Entry), nil
+}
+
+// generatedColumnsError names the generated columns a whole-table shape
+// would select (RELIABILITY C8): Postgres < 18 does not replicate them.
+func generatedColumnsError(t *events.Table) string {
+	var names []string
+	for _, c := range t.Columns {
+		if c.Generated != 0 {
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	msg := "The following columns are generated and cannot be included in the shape: "
+	for i, n := range names {
+		if i > 0 {
+			msg += ", "
+		}
+		msg += n
+	}
+	return msg + ". You can exclude them from the shape by explicitly listing which columns to fetch in the 'columns' query param"
+}
+
+func (b *ShapesBackend) wrap(e *registry.Entry) *backendShape {
+	b.byID.Store(e.ID, e.Handle)
+	return &backendShape{b: b, handle: e.Handle, id: uint64(e.ID), schema: schemaJSON(e.Table)}
+}
+
+// schemaJSON is the electric-schema of a whole-table shape (SHAPE_API §13).
+func schemaJSON(t *events.Table) []byte {
+	pk := map[int]int{}
+	for i, ci := range t.PrimaryKey {
+		pk[ci] = i
+	}
+	cols := make([]logitems.SchemaColumn, len(t.Columns))
+	for i, c := range t.Columns {
+		pkIndex, ok := pk[i]
+		if !ok {
+			pkIndex = -1
+		}
+		cols[i] = logitems.SchemaColumn{Name: c.Name, TypeName: c.TypeName, Dims: c.Dims, PKIndex: pkIndex, NotNull: c.NotNull, TypeMod: c.TypeMod}
+		if c.IsArray {
+			cols[i].ArrayTypeName = "_" + c.TypeName
+		}
+	}
+	return logitems.SchemaJSON(cols)
+}
+
+// backendShape is one incarnation as http/api sees it.
+type backendShape struct {
+	b      *ShapesBackend
+	handle string
+	id     uint64
+	schema []byte
+}
+
+func (s *backendShape) Handle() string     { return s.handle }
+func (s *backendShape) SchemaJSON() []byte { return s.schema }
+
+func (s *backendShape) entry() (*registry.Entry, bool) { return s.b.view.ByHandle(s.handle) }
+
+func (s *backendShape) Invalidated() bool {
+	e, ok := s.entry()
+	return !ok || e.State == registry.Invalidated
+}
+
+func (s *backendShape) Changed() <-chan struct{} { return s.b.notifier(s.handle).Changed() }
+
+func (s *backendShape) storeView() (*storage.ShapeView, bool) {
+	st := s.b.store.Store()
+	if st == nil {
+		return nil, false
+	}
+	return st.View(s.id)
+}
+
+func (s *backendShape) WaitSnapshotStarted(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, snapshotStartTimeout)
+	defer cancel()
+	for {
+		changed := s.Changed()
+		if e, ok := s.entry(); !ok || e.State == registry.Invalidated {
+			if ok && e.Err != nil {
+				return snapshotError(e.Err)
+			}
+			return httpapi.ErrShapeInvalidated
+		}
+		if v, ok := s.storeView(); ok && (v.SnapshotChunks() > 0 || v.SnapshotDone()) {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return httpapi.SnapshotFailed("the shape's snapshot did not start in time; please retry")
+		}
+	}
+}
+
+// snapshotError maps a snapshot failure onto the answer SHAPE_API §16 and
+// §20.6 give it.
+func snapshotError(err error) error {
+	switch snapshot.KindOf(err) {
+	case snapshot.KindDataException:
+		return httpapi.InvalidParam("where", err.Error())
+	case snapshot.KindInvalidColumns:
+		return httpapi.InvalidParam("columns", err.Error())
+	case snapshot.KindTransient, snapshot.KindSetup:
+		return httpapi.SnapshotFailed(err.Error())
+	}
+	return httpapi.ErrShapeInvalidated
+}
+
+func (s *backendShape) Extent() httpapi.Extent {
+	v, ok := s.storeView()
+	if !ok {
+		return httpapi.Extent{}
+	}
+	return httpapi.Extent{SnapshotChunks: v.SnapshotChunks(), SnapshotDone: v.SnapshotDone(), End: v.End()}
+}
+
+func (s *backendShape) ChunkBoundaryAfter(after, limit lsn.LogOffset) (lsn.LogOffset, bool) {
+	v, ok := s.storeView()
+	if !ok {
+		return lsn.LogOffset{}, false
+	}
+	chunks := v.ChangeChunks()
+	i := sort.Search(len(chunks), func(i int) bool { return after.Less(chunks[i].End) })
+	if i < len(chunks) && !limit.Less(chunks[i].End) {
+		return chunks[i].End, true
+	}
+	return lsn.LogOffset{}, false
+}
+
+func (s *backendShape) Read(ctx context.Context, from, to lsn.LogOffset, emit func(item []byte) error) error {
+	st := s.b.store.Store()
+	if st == nil || s.Invalidated() {
+		return httpapi.ErrShapeInvalidated
+	}
+	if err := st.Read(s.id, from, to, emit); err != nil {
+		if errors.Is(err, storage.ErrShapeNotFound) || errors.Is(err, storage.ErrShapeBlocked) {
+			return errors.Join(httpapi.ErrShapeInvalidated, err)
+		}
+		return err
+	}
+	return nil
+}
