@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/shapesync/shapesync/actors"
+	"github.com/shapesync/shapesync/actors/faults"
 	"github.com/shapesync/shapesync/replication/collector"
 	"github.com/shapesync/shapesync/replication/decode"
 	"github.com/shapesync/shapesync/replication/decode/builder"
@@ -63,6 +64,8 @@ type Deps struct {
 	// StorageDir holds the shape store; StorageOptions tune it.
 	StorageDir     string
 	StorageOptions storage.Options
+	// Faults are the test-build fault hooks (nil: none).
+	Faults *faults.Set
 }
 
 // Tree is the running supervision tree and the views it publishes.
@@ -312,7 +315,15 @@ func (w *wiring) shapesSpec(start manager.ShapesStart, publicationName string) a
 			Escalate: actors.EscalateAfter(3, time.Minute),
 			Children: []actors.ChildSpec{
 				storage.WriterChildSpec(storage.WriterConfig{Kit: d.Kit, Store: w.store.Store, Collector: w.ids.collector,
-					Invalidate: w.ids.registry, OnSynced: w.backend.synced, Log: log.Named("store-writer")}),
+					Invalidate: w.ids.registry, OnSynced: w.backend.synced, Log: log.Named("store-writer"),
+					Sync: func(_ context.Context, s *storage.Store, b *storage.Batch) (storage.Result, error) {
+						// Fault point for RELIABILITY B5: the batch holds
+						// received commits that are not yet durable.
+						if err := d.Faults.Hit("store.before_sync"); err != nil {
+							return storage.Result{}, err
+						}
+						return s.WriteAndSync(b)
+					}}),
 				collector.ChildSpec(collector.Config{Kit: d.Kit, Writer: w.ids.writer, Replication: w.ids.replication,
 					Acked: func() lsn.LSN {
 						if s := w.store.Store(); s != nil {

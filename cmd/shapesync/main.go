@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/shapesync/shapesync/actors"
+	"github.com/shapesync/shapesync/actors/faults"
 	"github.com/shapesync/shapesync/cmd/shapesync/config"
 	httpapi "github.com/shapesync/shapesync/http/api"
 	httpserver "github.com/shapesync/shapesync/http/server"
@@ -102,9 +103,14 @@ func startService(cfg *config.Config, log *zap.Logger) (*service, error) {
 	kit := actors.NewKit(log.Named("actors"), actors.WithRootFailure(func(id string, reason any) {
 		log.Error("root of the supervision tree failed; the HTTP listener keeps answering", zap.String("actor", id), zap.Any("reason", reason))
 	}))
+	hooks, err := faults.FromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("fault hooks (%s): %w", faults.EnvVar, err)
+	}
 	view := status.NewView()
 	tree, err := supervisor.Start(supervisor.Deps{
-		Kit: kit, Log: log, Status: view,
+		Faults: hooks,
+		Kit:    kit, Log: log, Status: view,
 		Database:       databaseOf(cfg),
 		StorageDir:     cfg.StorageDir,
 		StorageOptions: storage.Options{Logger: log.Named("badger"), ChunkBytesThreshold: uint64(cfg.ChunkBytesThreshold), InMemory: cfg.Storage == config.StorageMemory},
