@@ -22,12 +22,15 @@ e2e-deps: $(E2E_DIR)/node_modules/.package-lock.json
 $(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package.json $(E2E_DIR)/package-lock.json
 	cd $(E2E_DIR) && npm ci --no-audit --no-fund
 
+# -p 1: the integration tests start private Postgres clusters and child
+# processes; running one package at a time keeps their timing honest on
+# 2 cores.
 test: e2e-deps
-	$(GO) test -race -count=1 -timeout 40m $(PKGS)
+	$(GO) test -race -count=1 -p 1 -timeout 60m $(PKGS)
 
 # The long profile: the same tests with larger property-test budgets.
 test-long: e2e-deps
-	SHAPESYNC_LONG=1 $(GO) test -race -count=1 -timeout 80m $(PKGS)
+	SHAPESYNC_LONG=1 $(GO) test -race -count=1 -p 1 -timeout 80m $(PKGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
