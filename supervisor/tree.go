@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -250,14 +251,33 @@ func (w *wiring) shapesSpec(start manager.ShapesStart, publicationName string) a
 	log := d.Log.Named("shapes")
 	var purge func(ctx context.Context) error
 	if start.Purge {
-		reason := start.Reason
+		reason, from := start.Reason, start.Setup.StartLSN
 		purge = func(context.Context) error {
 			s := w.store.Store()
 			if s == nil {
 				return errors.New("the shape store is not open")
 			}
 			log.Warn("purging every stored shape", zap.String("reason", reason))
-			return s.PurgeAll()
+			if err := s.PurgeAll(); err != nil {
+				return err
+			}
+			// The new slot starts at a position nothing before which will
+			// be streamed: it is durable by definition. Persisting it keeps
+			// confirmed_flush_lsn ≤ durable_lsn true from the first moment
+			// (I3), before any shape exists to advance it.
+			if from == 0 {
+				return nil
+			}
+			b := s.NewWriter().NewBatch()
+			if err := b.PersistAck(from); err != nil {
+				return err
+			}
+			b.Seal()
+			if _, err := s.WriteAndSync(b); err != nil {
+				return fmt.Errorf("persist the new slot's start %s: %w", from, err)
+			}
+			d.Status.SetDurable(from)
+			return nil
 		}
 	}
 	records := shapeRecords{store: w.store}

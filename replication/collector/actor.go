@@ -144,6 +144,12 @@ func (c *collector) start(ctx actor.Context) {
 	}
 	c.r = newRouter(start)
 	c.acks = ackWindow{durable: start}
+	// /v1/status reports the stored S|acked from the start: until the
+	// first AckPersisted it would otherwise read 0/0, behind the slot's
+	// confirmed_flush_lsn after every restart (I3 checks, SHAPE_API §19).
+	if c.cfg.Positions != nil && start != 0 {
+		c.cfg.Positions.SetDurable(start)
+	}
 	c.shapes.Store(0)
 	c.condition(false, "waiting for the registry to subscribe the stored shapes")
 }

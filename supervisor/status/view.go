@@ -36,13 +36,25 @@ func (v *View) Current() Snapshot { return *v.state.Load() }
 func (v *View) Publish(s Snapshot) { v.state.Store(&s) }
 
 // SetReceived records the newest WAL position received from Postgres.
-func (v *View) SetReceived(l lsn.LSN) { v.received.Store(uint64(l)) }
+func (v *View) SetReceived(l lsn.LSN) { raise(&v.received, l) }
 
 // SetDurable records the acknowledged position as synced to storage.
-func (v *View) SetDurable(l lsn.LSN) { v.durable.Store(uint64(l)) }
+func (v *View) SetDurable(l lsn.LSN) { raise(&v.durable, l) }
 
 // SetAcked records the flushed position last sent to Postgres.
-func (v *View) SetAcked(l lsn.LSN) { v.acked.Store(uint64(l)) }
+func (v *View) SetAcked(l lsn.LSN) { raise(&v.acked, l) }
+
+// raise stores l if it is above the current value. WAL positions only grow,
+// and a report of an older position (a restarted component re-reporting
+// where it started) must not make /v1/status go backwards.
+func raise(p *atomic.Uint64, l lsn.LSN) {
+	for {
+		cur := p.Load()
+		if uint64(l) <= cur || p.CompareAndSwap(cur, uint64(l)) {
+			return
+		}
+	}
+}
 
 // Positions returns received, durable and acked positions.
 func (v *View) Positions() (received, durable, acked lsn.LSN) {
