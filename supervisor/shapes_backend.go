@@ -3,8 +3,10 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,8 +89,91 @@ func (b *ShapesBackend) synced(ids []uint64) {
 	}
 }
 
+// definitionOf is the shape definition a request names, without the
+// relation OID (set once the table is looked up). A valid column list holds
+// every key column, so its effective set (§5.3: the union with the key,
+// sorted) is the requested names sorted and de-duplicated.
 func definitionOf(def httpapi.ShapeDefinition) shape.Definition {
-	return shape.Definition{Schema: def.Schema, Table: def.Table}
+	d := shape.Definition{Schema: def.Schema, Table: def.Table}
+	if def.Columns != nil {
+		d.Columns = shape.EffectiveColumns(def.Columns, nil)
+	}
+	if def.Replica == httpapi.ReplicaFull {
+		d.Replica = shape.ReplicaFull
+	}
+	return d
+}
+
+// columnsError checks a requested column list against the table (SHAPE_API
+// §5.3) and returns the protocol's message for errors.columns, "" when the
+// list is valid. Missing key columns are reported before unknown names, in
+// key order and in the order requested. For a table without a primary key
+// every column is a key column.
+func columnsError(t *events.Table, requested []string) string {
+	if requested == nil {
+		return ""
+	}
+	want := make(map[string]bool, len(requested))
+	for _, c := range requested {
+		want[c] = true
+	}
+	var missing []string
+	for _, k := range t.KeyColumns() {
+		if !want[t.Columns[k].Name] {
+			missing = append(missing, t.Columns[k].Name)
+		}
+	}
+	if len(missing) > 0 {
+		return "The list of columns must include all primary key columns, missing: " + strings.Join(missing, ", ")
+	}
+	have := make(map[string]bool, len(t.Columns))
+	for _, c := range t.Columns {
+		have[c.Name] = true
+	}
+	var unknown []string
+	for _, c := range requested {
+		if !have[c] && !slices.Contains(unknown, c) {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) > 0 {
+		return "The following columns are not found on the table: " + strings.Join(unknown, ", ")
+	}
+	return ""
+}
+
+// columnIndexes maps a definition's column names to indexes into
+// t.Columns, in table order; nil names (every column) give nil. A name the
+// table lacks maps to -1, so the consumer refuses to start rather than serve
+// a shape without it (the stored table and definition are checked together
+// at creation, so this only happens to a corrupted record).
+func columnIndexes(t *events.Table, names []string) []int {
+	if names == nil {
+		return nil
+	}
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	out := make([]int, 0, len(names))
+	for i, c := range t.Columns {
+		if want[c.Name] {
+			out = append(out, i)
+			delete(want, c.Name)
+		}
+	}
+	for range want {
+		out = append(out, -1)
+	}
+	return out
+}
+
+// consumerReplica is the encoder's replica mode for a definition's.
+func consumerReplica(r shape.Replica) logitems.Replica {
+	if r == shape.ReplicaFull {
+		return logitems.ReplicaFull
+	}
+	return logitems.ReplicaDefault
 }
 
 func hashOf(d *shape.Definition) string { return strconv.FormatUint(d.Hash(), 10) }
@@ -124,11 +209,17 @@ func (b *ShapesBackend) GetOrCreate(ctx context.Context, def httpapi.ShapeDefini
 		b.log.Warn("cannot verify a shape's table", zap.String("schema", def.Schema), zap.String("table", def.Table), zap.Error(err))
 		return nil, httpapi.CannotVerifyShape()
 	}
-	if msg := generatedColumnsError(table); msg != "" {
+	if msg := columnsError(table, def.Columns); msg != "" {
 		return nil, httpapi.InvalidParam("columns", msg)
 	}
 	d := definitionOf(def)
-	d.RelationOID = table.OID
+	if msg := generatedColumnsError(table, columnIndexes(table, d.Columns)); msg != "" {
+		return nil, httpapi.InvalidParam("columns", msg)
+	}
+	// The definition is identified by the table's name, not its OID, so
+	// that Current finds it without a catalog look-up; a table dropped and
+	// recreated under the same name is caught by the consumer, which
+	// invalidates the shape at the first change under the new OID.
 	res, err := b.kit.Root().RequestFuture(b.registry, &registry.CreateOrGet{Definition: d, Table: table}, createTimeout).Result()
 	if err != nil {
 		return nil, httpapi.ShapeCreateFailed()
@@ -147,12 +238,13 @@ func (b *ShapesBackend) GetOrCreate(ctx context.Context, def httpapi.ShapeDefini
 	return b.wrap(created.Entry), nil
 }
 
-// generatedColumnsError names the generated columns a whole-table shape
-// would select (RELIABILITY C8): Postgres < 18 does not replicate them.
-func generatedColumnsError(t *events.Table) string {
+// generatedColumnsError names the generated columns a shape would select
+// (RELIABILITY C8): Postgres < 18 does not replicate them. columns are
+// indexes into t.Columns, nil for every column.
+func generatedColumnsError(t *events.Table, columns []int) string {
 	var names []string
-	for _, c := range t.Columns {
-		if c.Generated != 0 {
+	for i, c := range t.Columns {
+		if c.Generated != 0 && (columns == nil || slices.Contains(columns, i)) {
 			names = append(names, c.Name)
 		}
 	}
@@ -172,25 +264,38 @@ func generatedColumnsError(t *events.Table) string {
 
 func (b *ShapesBackend) wrap(e *registry.Entry) *backendShape {
 	b.byID.Store(e.ID, e.Handle)
-	return &backendShape{b: b, handle: e.Handle, id: uint64(e.ID), schema: schemaJSON(e.Table)}
+	return &backendShape{b: b, handle: e.Handle, id: uint64(e.ID), schema: schemaJSON(e.Table, columnIndexes(e.Table, e.Definition.Columns))}
 }
 
-// schemaJSON is the electric-schema of a whole-table shape (SHAPE_API §13).
-func schemaJSON(t *events.Table) []byte {
+// schemaJSON is the electric-schema of a shape (SHAPE_API §13): the
+// descriptors of its columns only. columns are indexes into t.Columns, nil
+// for every column; out-of-range indexes are skipped.
+func schemaJSON(t *events.Table, columns []int) []byte {
 	pk := map[int]int{}
 	for i, ci := range t.PrimaryKey {
 		pk[ci] = i
 	}
-	cols := make([]logitems.SchemaColumn, len(t.Columns))
-	for i, c := range t.Columns {
+	if columns == nil {
+		columns = make([]int, len(t.Columns))
+		for i := range columns {
+			columns[i] = i
+		}
+	}
+	cols := make([]logitems.SchemaColumn, 0, len(columns))
+	for _, i := range columns {
+		if i < 0 || i >= len(t.Columns) {
+			continue
+		}
+		c := t.Columns[i]
 		pkIndex, ok := pk[i]
 		if !ok {
 			pkIndex = -1
 		}
-		cols[i] = logitems.SchemaColumn{Name: c.Name, TypeName: c.TypeName, Dims: c.Dims, PKIndex: pkIndex, NotNull: c.NotNull, TypeMod: c.TypeMod}
+		sc := logitems.SchemaColumn{Name: c.Name, TypeName: c.TypeName, Dims: c.Dims, PKIndex: pkIndex, NotNull: c.NotNull, TypeMod: c.TypeMod}
 		if c.IsArray {
-			cols[i].ArrayTypeName = "_" + c.TypeName
+			sc.ArrayTypeName = "_" + c.TypeName
 		}
+		cols = append(cols, sc)
 	}
 	return logitems.SchemaJSON(cols)
 }

@@ -295,8 +295,10 @@ func (w *wiring) shapesSpec(start manager.ShapesStart, publicationName string) a
 	children := func(e *registry.Entry, restored bool) []actors.ChildSpec {
 		consumerPID := actor.NewPID(d.Kit.System().Address(), w.ids.consumers.Id+"/"+consumer.Label(e.Handle))
 		table, id := e.Table, e.ID
+		columns := columnIndexes(table, e.Definition.Columns)
 		cspec := consumer.ChildSpec(consumer.Config{
-			Shape: e.ID, Handle: e.Handle, Table: e.Table, Writer: w.ids.writer, Collector: w.ids.collector, Invalidate: w.ids.registry,
+			Shape: e.ID, Handle: e.Handle, Table: e.Table, Columns: columns, Replica: consumerReplica(e.Definition.Replica),
+			Writer: w.ids.writer, Collector: w.ids.collector, Invalidate: w.ids.registry,
 			Resume: func() (consumer.StoredLog, bool) {
 				s := w.store.Store()
 				if s == nil {
@@ -316,7 +318,7 @@ func (w *wiring) shapesSpec(start manager.ShapesStart, publicationName string) a
 			specs = append(specs, actors.ChildSpec{
 				Label: registry.SnapshotLabel(e.Handle),
 				Producer: snapshot.ActorProducer(snapshot.ActorConfig{
-					Kit: d.Kit, Shape: e.ID, Handle: e.Handle, Table: table, ServerVersion: int(w.backend.serverVersion.Load()),
+					Kit: d.Kit, Shape: e.ID, Handle: e.Handle, Table: table, Columns: columns, ServerVersion: int(w.backend.serverVersion.Load()),
 					Pool: w.snap.Pool, EnsurePublished: ensurePublished,
 					Collector: w.ids.collector, Consumer: consumerPID, Writer: w.ids.writer, Registry: w.ids.registry,
 					Log: log.Named("snapshot"),

@@ -9,11 +9,31 @@ import (
 // ShapeDefinition is what a request asks for, as parsed from its parameters
 // (SHAPE_API §6.1). Names are already unquoted and case-folded by the §5.2
 // rules (ParseRelation); the backend canonicalises whatever else it needs.
-// Later issues add Where, Params, Columns, Replica and Log.
+// Later issues add Where, Params and Log.
 type ShapeDefinition struct {
 	Schema string
 	Table  string
+	// Columns is the columns parameter as parsed (§5.3), in the order given
+	// and possibly with duplicates; nil when the request selected every
+	// column implicitly. The backend checks the names against the catalog
+	// and adds the primary key.
+	Columns []string
+	Replica Replica
 }
+
+// Replica is the replica parameter (SHAPE_API §12.3); the zero value is the
+// default mode.
+type Replica uint8
+
+// The replica modes.
+const (
+	// ReplicaDefault: updates carry the key and the changed columns,
+	// deletes the key.
+	ReplicaDefault Replica = iota
+	// ReplicaFull: updates carry the full new row and old_value, deletes
+	// the full old row.
+	ReplicaFull
+)
 
 // Shapes is the shape registry as the HTTP layer sees it.
 type Shapes interface {

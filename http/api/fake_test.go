@@ -3,6 +3,8 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -15,8 +17,8 @@ import (
 // boundary of the unit under test.
 type fakeShapes struct {
 	mu       sync.Mutex
-	tables   map[api.ShapeDefinition]bool
-	live     map[api.ShapeDefinition]*fakeShape
+	tables   map[string]bool       // table names in public
+	live     map[string]*fakeShape // by defKey
 	created  int
 	lastSeen atomic.Uint64
 	// newShape fills a freshly created shape; nil means a finished one-row
@@ -28,11 +30,24 @@ type fakeShapes struct {
 }
 
 func newFakeShapes(tables ...string) *fakeShapes {
-	f := &fakeShapes{tables: map[api.ShapeDefinition]bool{}, live: map[api.ShapeDefinition]*fakeShape{}}
+	f := &fakeShapes{tables: map[string]bool{}, live: map[string]*fakeShape{}}
 	for _, t := range tables {
-		f.tables[api.ShapeDefinition{Schema: "public", Table: t}] = true
+		f.tables[t] = true
 	}
 	return f
+}
+
+// defKey is the fake's shape identity (SHAPE_API §6.1): column order and
+// duplicates do not matter, the implicit all-columns selection differs from
+// any list.
+func defKey(def api.ShapeDefinition) string {
+	cols := "*"
+	if def.Columns != nil {
+		c := slices.Clone(def.Columns)
+		slices.Sort(c)
+		cols = strings.Join(slices.Compact(c), "\x00")
+	}
+	return fmt.Sprintf("%q.%q|%q|%d", def.Schema, def.Table, cols, def.Replica)
 }
 
 func (f *fakeShapes) GetOrCreate(ctx context.Context, def api.ShapeDefinition) (api.Shape, error) {
@@ -52,10 +67,10 @@ func (f *fakeShapes) getOrCreate(def api.ShapeDefinition) (*fakeShape, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.tables[def] {
+	if def.Schema != "public" || !f.tables[def.Table] {
 		return nil, api.TableNotFound(def.Schema, def.Table)
 	}
-	if s, ok := f.live[def]; ok {
+	if s, ok := f.live[defKey(def)]; ok {
 		return s, nil
 	}
 	f.created++
@@ -66,7 +81,7 @@ func (f *fakeShapes) getOrCreate(def api.ShapeDefinition) (*fakeShape, error) {
 		s.closeChunk(rowItem("1"), snapshotEndItem)
 		s.finish()
 	}
-	f.live[def] = s
+	f.live[defKey(def)] = s
 	return s, nil
 }
 
@@ -82,7 +97,7 @@ func (f *fakeShapes) shape(table string) *fakeShape {
 func (f *fakeShapes) Current(def api.ShapeDefinition) (api.Shape, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s, ok := f.live[def]
+	s, ok := f.live[defKey(def)]
 	if !ok {
 		return nil, false
 	}
@@ -236,8 +251,8 @@ func (s *fakeShape) invalidate() { s.invalidateThen(nil) }
 // handler.
 func (s *fakeShape) invalidateThen(then func()) {
 	s.reg.mu.Lock()
-	if s.reg.live[s.def] == s {
-		delete(s.reg.live, s.def)
+	if s.reg.live[defKey(s.def)] == s {
+		delete(s.reg.live, defKey(s.def))
 	}
 	s.reg.mu.Unlock()
 	s.mu.Lock()

@@ -26,7 +26,7 @@ func TestMustRefetch(t *testing.T) {
 	}
 
 	// A handle for a definition with no shape yet creates it (§6.3).
-	shapes.tables[api.ShapeDefinition{Schema: "public", Table: "fresh"}] = true
+	shapes.tables["fresh"] = true
 	r := ts.getShape(t, "table=fresh&offset=5_0&handle=gone&live=true")
 	wantStatus(t, r, 409)
 	cur, ok := shapes.Current(api.ShapeDefinition{Schema: "public", Table: "fresh"})
@@ -151,7 +151,7 @@ func TestBackendErrors(t *testing.T) {
 		{"database unreachable", func(f *fakeShapes) { f.getErr = api.DatabaseUnreachable() }, 503,
 			`{"code":"database_unreachable","error":"Database is unreachable"}`, map[string]string{"retry-after": "10"}},
 		{"snapshot failed", func(f *fakeShapes) {
-			f.tables[api.ShapeDefinition{Schema: "public", Table: "missing"}] = true
+			f.tables["missing"] = true
 			f.newShape = func(s *fakeShape) {
 				s.waitErr = api.SnapshotFailed("Snapshot timed out waiting for a lock on public.missing")
 			}

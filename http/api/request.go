@@ -93,7 +93,7 @@ func parseShapeRequest(q queryValues) (shapeRequest, *InvalidRequestError) {
 		switch v {
 		case "default":
 		case "full":
-			errs["replica"] = []string{msgNotSupportedYet}
+			r.def.Replica = ReplicaFull
 		default:
 			errs["replica"] = []string{msgInvalid}
 		}
@@ -152,11 +152,16 @@ func parseShapeRequest(q queryValues) (shapeRequest, *InvalidRequestError) {
 	if err != nil {
 		return r, InvalidParam("table", err.Error())
 	}
-	r.def = ShapeDefinition{Schema: schema, Table: name}
-	for _, p := range []string{"columns", "where"} {
-		if _, ok := q.value(p); ok {
-			return r, InvalidParam(p, msgNotSupportedYet)
+	r.def.Schema, r.def.Table = schema, name
+	if v, ok := q.value("columns"); ok {
+		cols, err := parseColumns(v)
+		if err != nil {
+			return r, InvalidParam("columns", err.Error())
 		}
+		r.def.Columns = cols
+	}
+	if _, ok := q.value("where"); ok {
+		return r, InvalidParam("where", msgNotSupportedYet)
 	}
 
 	// Step 6: subset snapshots (§14) are a later issue.

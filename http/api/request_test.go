@@ -37,6 +37,14 @@ func TestParseShapeRequestAccepts(t *testing.T) {
 		{"ok - last repeated value wins", "table=other&offset=0_0&table=items&offset=-1", shapeRequest{def: items, offset: lsn.BeforeAll}},
 		{"ok - quoted schema and table", "table=%22My%22.%22T%22&offset=-1", shapeRequest{def: ShapeDefinition{Schema: "My", Table: "T"}, offset: lsn.BeforeAll}},
 		{"ok - empty cursor kept", "table=items&offset=1_0&handle=H&live=true&cursor=", shapeRequest{def: items, offset: lsn.LogOffset{Tx: 1}, handle: "H", live: true}},
+		{"ok - replica=full", "table=items&offset=-1&replica=full", shapeRequest{def: ShapeDefinition{Schema: "public", Table: "items", Replica: ReplicaFull}, offset: lsn.BeforeAll}},
+		{"ok - replica=default", "table=items&offset=-1&replica=default", shapeRequest{def: items, offset: lsn.BeforeAll}},
+		{"ok - columns", "table=items&offset=-1&columns=id,title", shapeRequest{def: withColumns(items, "id", "title"), offset: lsn.BeforeAll}},
+		{"ok - columns keep order and duplicates", "table=items&offset=-1&columns=title,id,title", shapeRequest{def: withColumns(items, "title", "id", "title"), offset: lsn.BeforeAll}},
+		{"ok - unquoted columns are lower-cased", "table=items&offset=-1&columns=ID,Title", shapeRequest{def: withColumns(items, "id", "title"), offset: lsn.BeforeAll}},
+		{"ok - quoted columns as the client sends them", "table=items&offset=-1&columns=%22id%22,%22Has,Comma%22,%22has%22%22quote%22,%22with%20space%22",
+			shapeRequest{def: withColumns(items, "id", "Has,Comma", `has"quote`, "with space"), offset: lsn.BeforeAll}},
+		{"ok - columns and replica", "table=items&offset=-1&columns=id&replica=full", shapeRequest{def: ShapeDefinition{Schema: "public", Table: "items", Columns: []string{"id"}, Replica: ReplicaFull}, offset: lsn.BeforeAll}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -50,6 +58,11 @@ func TestParseShapeRequestAccepts(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withColumns(def ShapeDefinition, cols ...string) ShapeDefinition {
+	def.Columns = cols
+	return def
 }
 
 func TestParseShapeRequestRejects(t *testing.T) {
@@ -87,12 +100,22 @@ func TestParseShapeRequestRejects(t *testing.T) {
 		{"error - table zero length", "offset=-1&table=%22%22", map[string][]string{"table": {"Invalid zero-length delimited identifier"}}},
 		{"error - table too long", "offset=-1&table=" + strings.Repeat("x", 64), map[string][]string{"table": {"Identifier is too long (max length is 63)"}}},
 		{"error - table with NUL", "offset=-1&table=%22a%00%22", map[string][]string{"table": {`Invalid identifier contains a NUL byte or invalid UTF-8: a\0`}}},
-		{"not yet - replica=full", "table=items&offset=-1&replica=full", map[string][]string{"replica": {"not supported yet"}}},
 		{"not yet - log=changes_only", "table=items&offset=-1&log=changes_only", map[string][]string{"log": {"not supported yet"}}},
 		{"not yet - live_sse", "table=items&offset=0_inf&handle=H&live=true&live_sse=true", map[string][]string{"live_sse": {"not supported yet"}}},
 		{"not yet - experimental_live_sse", "table=items&offset=0_inf&handle=H&live=true&experimental_live_sse=true", map[string][]string{"live_sse": {"not supported yet"}}},
 		{"not yet - where", "table=items&offset=-1&where=id%3D1", map[string][]string{"where": {"not supported yet"}}},
-		{"not yet - columns", "table=items&offset=-1&columns=id", map[string][]string{"columns": {"not supported yet"}}},
+		{"error - columns trailing comma", "table=items&offset=-1&columns=id,", map[string][]string{"columns": {"Invalid zero-length delimited identifier"}}},
+		{"error - columns leading comma", "table=items&offset=-1&columns=,id", map[string][]string{"columns": {"Invalid zero-length delimited identifier"}}},
+		{"error - columns empty element", "table=items&offset=-1&columns=id,,title", map[string][]string{"columns": {"Invalid zero-length delimited identifier"}}},
+		{"error - columns empty quoted", "table=items&offset=-1&columns=id,%22%22", map[string][]string{"columns": {"Invalid zero-length delimited identifier"}}},
+		{"error - columns special chars", "table=items&offset=-1&columns=id,my-col", map[string][]string{"columns": {"Invalid unquoted identifier contains special characters: my-col"}}},
+		{"error - columns space after comma", "table=items&offset=-1&columns=id,%20title", map[string][]string{"columns": {"Invalid unquoted identifier contains special characters:  title"}}},
+		{"error - columns unescaped quote", "table=items&offset=-1&columns=%22a%22b%22", map[string][]string{"columns": {`Invalid identifier with unescaped quote: a"b`}}},
+		{"error - columns unbalanced quote", "table=items&offset=-1&columns=id,%22title", map[string][]string{"columns": {`Invalid unquoted identifier contains special characters: id,"title`}}},
+		{"error - columns too long", "table=items&offset=-1&columns=id," + strings.Repeat("c", 64), map[string][]string{"columns": {"Identifier is too long (max length is 63)"}}},
+		{"error - table before columns", "offset=-1&columns=,", map[string][]string{"table": {"can't be blank"}}},
+		{"error - live before columns", "table=items&offset=-1&live&columns=,", map[string][]string{"live": {"can't be true when offset == -1"}}},
+		{"error - columns before where", "table=items&offset=-1&columns=id,&where=id%3D1", map[string][]string{"columns": {"Invalid zero-length delimited identifier"}}},
 		{"not yet - subset", "table=items&offset=-1&subset__limit=10&subset__where=x", map[string][]string{"subset__limit": {"not supported yet"}}},
 	}
 	for _, c := range cases {
@@ -116,6 +139,7 @@ func FuzzParseShapeRequest(f *testing.F) {
 	for _, s := range []string{
 		"table=items&offset=-1", "table=items&offset=0_inf&handle=H&live", "offset=now&table=a.b",
 		"table=%22x%00%22&offset=1_2&handle=%ff", "live&live_sse&offset=-1_7", "subset__where=1&table=t&offset=-1",
+		"table=t&offset=-1&columns=%22a,b%22,c&replica=full", "table=t&offset=-1&columns=a,,%22", "columns=%22%22%22,x&table=t&offset=now",
 		"table=items&offset=18446744073709551615_inf&handle=h&cursor=-9", "&&=&offset=%zz", "params=1&params[1]=2",
 	} {
 		f.Add(s)
@@ -135,6 +159,17 @@ func FuzzParseShapeRequest(f *testing.F) {
 		}
 		if r.def.Table == "" || r.def.Schema == "" {
 			t.Fatalf("accepted without a table: %+v", r)
+		}
+		if r.def.Columns != nil && len(r.def.Columns) == 0 {
+			t.Fatalf("accepted an empty column list: %+v", r)
+		}
+		for _, c := range r.def.Columns {
+			if c == "" {
+				t.Fatalf("accepted an empty column name: %+v", r)
+			}
+		}
+		if r.def.Replica > ReplicaFull {
+			t.Fatalf("accepted replica %d", r.def.Replica)
 		}
 		if !r.startsFresh() && strings.TrimSpace(r.handle) == "" {
 			t.Fatalf("accepted offset %v without handle", r.offset)

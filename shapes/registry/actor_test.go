@@ -9,6 +9,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/shapesync/shapesync/actors"
@@ -100,7 +101,9 @@ type fixture struct {
 
 func start(t *testing.T, records *memRecords) *fixture {
 	t.Helper()
-	kit := actors.NewKit(zaptest.NewLogger(t), actors.ForTesting())
+	// The kit's logger outlives the test (dead letters are logged while it
+	// shuts down), so it must not be the test's logger.
+	kit := actors.NewKit(zap.NewNop(), actors.ForTesting())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -22,6 +22,9 @@ type ActorConfig struct {
 	Shape  protocol.ShapeID
 	Handle string
 	Table  *events.Table
+	// Columns are the shape's columns as indexes into Table.Columns, in the
+	// order the rows carry them; nil selects every column.
+	Columns []int
 	// ChangesOnly is log=changes_only: only snapshot-end is stored.
 	ChangesOnly   bool
 	ServerVersion int
@@ -131,9 +134,12 @@ func (a *snapshotActor) fail(ctx actor.Context, err error) {
 func (a *snapshotActor) start(ctx actor.Context) {
 	cfg := a.cfg
 	self, root := ctx.Self(), cfg.Kit.Root()
-	columns := make([]int, len(cfg.Table.Columns))
-	for i := range columns {
-		columns[i] = i
+	columns := cfg.Columns
+	if columns == nil {
+		columns = make([]int, len(cfg.Table.Columns))
+		for i := range columns {
+			columns[i] = i
+		}
 	}
 	a.epoch = a.gor.Go("snapshot", func(t *actors.Task) error {
 		var seq uint64
@@ -157,7 +163,7 @@ func (a *snapshotActor) start(ctx actor.Context) {
 			t.Send(&finished{err: &Error{Kind: KindTransient, Table: cfg.Table.Schema + "." + cfg.Table.Name, Reason: "no snapshot pool connection yet", Err: ErrPoolExhausted}})
 			return nil
 		}
-		enc, err := wholeTableEncoder(cfg.Table, columns)
+		enc, err := rowEncoder(cfg.Table, columns)
 		if err != nil {
 			t.Send(&finished{err: err})
 			return nil
@@ -196,8 +202,9 @@ func (a *snapshotActor) start(ctx actor.Context) {
 	})
 }
 
-// wholeTableEncoder builds the row encoder of a whole-table shape.
-func wholeTableEncoder(t *events.Table, columns []int) (*logitems.Encoder, error) {
+// rowEncoder builds the row encoder of a shape over the given columns
+// (indexes into t.Columns).
+func rowEncoder(t *events.Table, columns []int) (*logitems.Encoder, error) {
 	rel := RelationOf(t)
 	keys := t.KeyColumns()
 	baseTypes := make([]uint32, len(keys))
