@@ -181,7 +181,7 @@ func (c *collector) subscribe(ctx actor.Context, m *protocol.Subscribe) {
 	ctx.Watch(m.Consumer)
 	c.shapes.Store(int64(c.r.Shapes()))
 	if replyTo != nil {
-		ctx.Send(replyTo, &protocol.Subscribed{Shape: m.Shape, Seq: m.Seq})
+		ctx.Send(replyTo, &protocol.Subscribed{Shape: m.Shape, Seq: m.Seq, Streamed: c.r.Streamed()})
 	}
 }
 

@@ -92,8 +92,12 @@ type router struct {
 	haveCommitted bool
 	txn           *openTxn
 	txns          uint64 // transactions opened
-	cur           *inflight
-	seq           uint64
+	// recent holds the xids of the last transactions opened, for
+	// Subscribed.Streamed.
+	recent     [recentXids]uint32
+	recentNext int
+	cur        *inflight
+	seq        uint64
 }
 
 // newRouter starts at the durable acknowledged position: the tracker never
@@ -297,6 +301,8 @@ func (r *router) deliverFragment(ev *protocol.Event, f *events.Fragment) (step, 
 			return r.complete()
 		}
 		r.txns++
+		r.recent[r.recentNext%recentXids] = f.Xid
+		r.recentNext++
 		r.txn = &openTxn{id: r.txns, epoch: ev.Epoch, xid: f.Xid, commitLSN: f.CommitLSN, got: map[protocol.ShapeID]bool{}}
 	}
 	t := r.txn
@@ -407,4 +413,20 @@ func (a *ackWindow) persisted(l lsn.LSN) lsn.LSN {
 		a.durable = l
 	}
 	return a.durable
+}
+
+// recentXids bounds Subscribed.Streamed: the window between a commit
+// reaching the stream and becoming visible is a few milliseconds, far
+// fewer transactions than this.
+const recentXids = 1024
+
+// Streamed returns the xids of the most recently opened transactions,
+// oldest first.
+func (r *router) Streamed() []uint32 {
+	n := min(r.recentNext, recentXids)
+	out := make([]uint32, 0, n)
+	for i := r.recentNext - n; i < r.recentNext; i++ {
+		out = append(out, r.recent[i%recentXids])
+	}
+	return out
 }

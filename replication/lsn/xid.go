@@ -6,6 +6,13 @@ type Snapshot struct {
 	Xmin uint64
 	Xmax uint64
 	Xip  []uint64
+	// WAL is pg_current_wal_insert_lsn() read with the snapshot (0 when
+	// unknown). Every transaction visible in the snapshot has its commit
+	// record below it, so a transaction committing at or after it is not
+	// visible — and neither is any later one. Unlike "xid ≥ xmax", this
+	// holds in stream (commit record) order, which can differ from the
+	// order in which commits become visible.
+	WAL LSN
 }
 
 // compare32 orders two 32-bit xids the way Postgres does (modulo 2^32, so a

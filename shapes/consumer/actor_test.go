@@ -161,7 +161,7 @@ func TestConsumerBuffersUntilTheSnapshotIsKnown(t *testing.T) {
 	if n := len(h.writer.all()); n != 0 {
 		t.Fatalf("%d messages to the writer before the snapshot is known", n)
 	}
-	h.kit.Root().Send(h.consumer, &protocol.SnapshotKnown{Shape: 7, Snapshot: lsn.Snapshot{Xmin: 200, Xmax: 210, Xip: []uint64{205}}})
+	h.kit.Root().Send(h.consumer, &protocol.SnapshotKnown{Shape: 7, Snapshot: lsn.Snapshot{Xmin: 200, Xmax: 210, Xip: []uint64{205}, WAL: 0x3000}})
 	h.deliver(4, fragment(211, 0x3000, true, true, ins(itemsRel, 0, 4, "new")))
 	eventually(t, "the fourth delivery", func() bool { return len(h.delivered()) == 4 })
 	want := []string{"commit@0/1000", "insert 2@8192_0", "insert 3@8192_2+last", "commit@0/2000", "insert 4@12288_0+last", "commit@0/3000"}

@@ -196,8 +196,12 @@ func (c *converter) Fragment(f *events.Fragment) (output, error) {
 func (c *converter) begin(f *events.Fragment) (*txnState, bool, error) {
 	t := &txnState{xid: f.Xid, commitLSN: f.CommitLSN}
 	changed := false
-	if c.vis.Filtering && c.vis.Snapshot.AtOrAfterXmax(f.Xid) {
-		// Committed after the snapshot; every later transaction is too.
+	if c.vis.Filtering && c.vis.Snapshot.WAL != 0 && f.CommitLSN >= c.vis.Snapshot.WAL {
+		// Its commit record follows the snapshot's WAL position, so it is
+		// not visible, and no later transaction is (lsn.Snapshot.WAL). An
+		// xid at or above xmax does not prove that: commits can become
+		// visible in another order than the stream's. Without the position
+		// (state stored by an older build) filtering simply continues.
 		c.vis.Filtering = false
 		changed = true
 	}

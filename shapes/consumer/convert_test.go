@@ -62,13 +62,13 @@ func TestConverter(t *testing.T) {
 				fragment(202, 3000, true, true, ins(itemsRel, 0, 4, "a")),
 			},
 			[]stepWant{{commit: 1000}, {}, {commit: 2000}, {items: []string{"insert 4@3000_0+last"}, commit: 3000}}},
-		{"ok - visible transactions are skipped until one at or after xmax ends filtering",
-			0, Visibility{Known: true, Snapshot: lsn.Snapshot{Xmin: 200, Xmax: 210, Xip: []uint64{205}}, Filtering: true},
+		{"ok - visible transactions are skipped until one committing at the snapshot's WAL position ends filtering",
+			0, Visibility{Known: true, Snapshot: lsn.Snapshot{Xmin: 200, Xmax: 210, Xip: []uint64{205}, WAL: 4000}, Filtering: true},
 			[]*events.Fragment{
 				fragment(150, 1000, true, true, ins(itemsRel, 0, 1, "a")), // < xmin: visible
 				fragment(207, 2000, true, true, ins(itemsRel, 0, 2, "a")), // in range, not in xip: visible
 				fragment(205, 3000, true, true, ins(itemsRel, 0, 3, "a")), // in xip: not visible
-				fragment(210, 4000, true, true, ins(itemsRel, 0, 4, "a")), // ≥ xmax: ends filtering
+				fragment(210, 4000, true, true, ins(itemsRel, 0, 4, "a")), // at the WAL position: ends filtering
 				fragment(201, 5000, true, true, ins(itemsRel, 0, 5, "a")), // would be visible, but filtering ended
 			},
 			[]stepWant{
@@ -77,8 +77,15 @@ func TestConverter(t *testing.T) {
 				{items: []string{"insert 4@4000_0+last"}, commit: 4000, changed: true},
 				{items: []string{"insert 5@5000_0+last"}, commit: 5000},
 			}},
+		{"ok - an xid at or above xmax does not end filtering: a visible transaction may follow it in the stream",
+			0, Visibility{Known: true, Snapshot: lsn.Snapshot{Xmin: 200, Xmax: 210, WAL: 9000}, Filtering: true},
+			[]*events.Fragment{
+				fragment(211, 1000, true, true, ins(itemsRel, 0, 1, "a")), // ≥ xmax, committed first in the WAL
+				fragment(209, 2000, true, true, ins(itemsRel, 0, 2, "a")), // visible in the snapshot: skipped, not duplicated
+			},
+			[]stepWant{{items: []string{"insert 1@1000_0+last"}, commit: 1000}, {commit: 2000}}},
 		{"ok - joining a visible transaction mid-way skips the rest of it",
-			0, Visibility{Known: true, Snapshot: lsn.Snapshot{Xmin: 300, Xmax: 300}, Filtering: true},
+			0, Visibility{Known: true, Snapshot: lsn.Snapshot{Xmin: 300, Xmax: 300, WAL: 2000}, Filtering: true},
 			[]*events.Fragment{
 				fragment(250, 1000, false, false, ins(itemsRel, 200, 1, "a")),
 				fragment(250, 1000, false, true, ins(itemsRel, 202, 2, "a")),
@@ -86,7 +93,7 @@ func TestConverter(t *testing.T) {
 			},
 			[]stepWant{{}, {commit: 1000}, {items: []string{"insert 3@2000_0+last"}, commit: 2000, changed: true}}},
 		{"error - joining a transaction that is not visible",
-			0, Visibility{Known: true, Snapshot: lsn.Snapshot{Xmin: 300, Xmax: 300}, Filtering: true},
+			0, Visibility{Known: true, Snapshot: lsn.Snapshot{Xmin: 300, Xmax: 300, WAL: 1000}, Filtering: true},
 			[]*events.Fragment{fragment(301, 1000, false, true, ins(itemsRel, 200, 1, "a"))},
 			[]stepWant{{changed: true, err: ErrJoinedInvisible}}},
 		{"error - truncate",

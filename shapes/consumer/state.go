@@ -16,12 +16,15 @@ type Visibility struct {
 	// buffered.
 	Known    bool
 	Snapshot lsn.Snapshot
-	// Filtering is true until a transaction with xid ≥ xmax was seen; after
-	// that no transaction can be visible in the snapshot.
+	// Filtering is true until a transaction committing at or after the
+	// snapshot's WAL position was seen; after that no transaction can be
+	// visible in the snapshot.
 	Filtering bool
 }
 
-const stateVersion = 1
+// stateVersion 2 appends the snapshot's WAL position; version 1 (without
+// it) is still read.
+const stateVersion = 2
 
 const (
 	flagKnown     = 1 << 0
@@ -46,7 +49,7 @@ func EncodeState(v Visibility) []byte {
 	for _, x := range v.Snapshot.Xip {
 		out = binary.BigEndian.AppendUint64(out, x)
 	}
-	return out
+	return binary.BigEndian.AppendUint64(out, uint64(v.Snapshot.WAL))
 }
 
 // errBadState marks stored consumer state that cannot be read.
@@ -58,7 +61,8 @@ func DecodeState(b []byte) (Visibility, error) {
 	if len(b) == 0 {
 		return Visibility{}, nil
 	}
-	if b[0] != stateVersion {
+	version := b[0]
+	if version != 1 && version != stateVersion {
 		return Visibility{}, fmt.Errorf("%w: version %d, this build reads %d", errBadState, b[0], stateVersion)
 	}
 	if len(b) < 18 {
@@ -73,10 +77,17 @@ func DecodeState(b []byte) (Visibility, error) {
 	v.Snapshot.Xmax = binary.BigEndian.Uint64(b[10:])
 	n, k := binary.Uvarint(b[18:])
 	rest := b[18:]
-	if k <= 0 || n > uint64(len(rest)) || uint64(len(rest)-k) != 8*n {
+	var tail uint64 // the WAL position of version 2
+	if version >= 2 {
+		tail = 8
+	}
+	if k <= 0 || n > uint64(len(rest)) || uint64(len(rest)-k) != 8*n+tail {
 		return Visibility{}, fmt.Errorf("%w: xip list does not match its length", errBadState)
 	}
 	rest = rest[k:]
+	if version >= 2 {
+		v.Snapshot.WAL = lsn.LSN(binary.BigEndian.Uint64(rest[8*n:]))
+	}
 	if n > 0 {
 		v.Snapshot.Xip = make([]uint64, n)
 		for i := range v.Snapshot.Xip {

@@ -20,6 +20,7 @@ func TestStateRoundTrip(t *testing.T) {
 				Xmin: rapid.Uint64().Draw(t, "xmin"),
 				Xmax: rapid.Uint64().Draw(t, "xmax"),
 				Xip:  rapid.SliceOfN(rapid.Uint64(), 0, 20).Draw(t, "xip"),
+				WAL:  lsn.LSN(rapid.Uint64().Draw(t, "wal")),
 			},
 		}
 		if len(v.Snapshot.Xip) == 0 {
@@ -33,6 +34,21 @@ func TestStateRoundTrip(t *testing.T) {
 			t.Fatalf("round trip: %+v, want %+v", got, v)
 		}
 	})
+}
+
+// State stored by a build before the WAL position (version 1) still reads,
+// with the position unknown, so filtering continues rather than ending early.
+func TestDecodeStateVersion1(t *testing.T) {
+	t.Parallel()
+	v2 := EncodeState(Visibility{Known: true, Filtering: true, Snapshot: lsn.Snapshot{Xmin: 1, Xmax: 9, Xip: []uint64{3}, WAL: 77}})
+	v1 := append([]byte{1}, v2[1:len(v2)-8]...)
+	got, err := DecodeState(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Filtering || got.Snapshot.WAL != 0 || got.Snapshot.Xmax != 9 || len(got.Snapshot.Xip) != 1 {
+		t.Fatalf("version 1 state read as %+v", got)
+	}
 }
 
 func TestDecodeStateRejectsDamage(t *testing.T) {

@@ -22,10 +22,15 @@ type Subscribe struct {
 	Seq      uint64
 }
 
-// Subscribed acknowledges Subscribe.
+// Subscribed acknowledges Subscribe. Streamed lists the xids of the
+// transactions the collector routed (most recent last, bounded) before the
+// route took effect: a commit can reach the stream a moment before it is
+// visible to new snapshots, so the snapshot taken next must see every one
+// of them, or be taken again (ARCHITECTURE §4, snapshot/stream stitching).
 type Subscribed struct {
-	Shape ShapeID
-	Seq   uint64
+	Shape    ShapeID
+	Seq      uint64
+	Streamed []uint32
 }
 
 // Unsubscribe removes a shape's route and unpins it from the flush tracker;

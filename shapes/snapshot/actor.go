@@ -54,7 +54,10 @@ type snapshotActor struct {
 	// waiting maps the Seq of an outstanding request to the channel its
 	// reply completes.
 	waiting map[uint64]chan struct{}
-	done    bool
+	// streamed maps a Subscribe's Seq to where its Streamed list goes;
+	// written before the reply channel closes, read after.
+	streamed map[uint64]*[]uint32
+	done     bool
 }
 
 // ActorProducer returns the producer of a shape's snapshot actor. It is a
@@ -63,16 +66,19 @@ func ActorProducer(cfg ActorConfig) actor.Producer {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	return func() actor.Actor { return &snapshotActor{cfg: cfg, waiting: map[uint64]chan struct{}{}} }
+	return func() actor.Actor {
+		return &snapshotActor{cfg: cfg, waiting: map[uint64]chan struct{}{}, streamed: map[uint64]*[]uint32{}}
+	}
 }
 
 type (
 	// await registers a request's reply channel and sends the request.
 	await struct {
-		seq  uint64
-		ch   chan struct{}
-		to   *actors.PID
-		send any
+		seq      uint64
+		ch       chan struct{}
+		to       *actors.PID
+		send     any
+		streamed *[]uint32
 	}
 	finished struct {
 		res Result
@@ -87,8 +93,15 @@ func (a *snapshotActor) Receive(ctx actor.Context) {
 		a.start(ctx)
 	case *await:
 		a.waiting[m.seq] = m.ch
+		if m.streamed != nil {
+			a.streamed[m.seq] = m.streamed
+		}
 		ctx.Send(m.to, m.send)
 	case *protocol.Subscribed:
+		if out, ok := a.streamed[m.Seq]; ok {
+			*out = m.Streamed
+			delete(a.streamed, m.Seq)
+		}
 		a.complete(m.Seq)
 	case *protocol.RowsAccepted:
 		a.complete(m.Seq)
@@ -143,12 +156,14 @@ func (a *snapshotActor) start(ctx actor.Context) {
 	}
 	a.epoch = a.gor.Go("snapshot", func(t *actors.Task) error {
 		var seq uint64
+		var streamed []uint32
 		// call sends msg (built with the next Seq) to `to` through the actor
-		// and waits for the reply with that Seq.
-		call := func(c context.Context, to *actors.PID, build func(seq uint64) any) error {
+		// and waits for the reply with that Seq; out, if set, receives a
+		// Subscribed reply's Streamed list.
+		call := func(c context.Context, to *actors.PID, out *[]uint32, build func(seq uint64) any) error {
 			seq++
 			ch := make(chan struct{})
-			if !t.Send(&await{seq: seq, ch: ch, to: to, send: build(seq)}) {
+			if !t.Send(&await{seq: seq, ch: ch, to: to, send: build(seq), streamed: out}) {
 				return context.Canceled
 			}
 			select {
@@ -173,21 +188,22 @@ func (a *snapshotActor) start(ctx actor.Context) {
 			Encoder:         enc,
 			EnsurePublished: cfg.EnsurePublished,
 			Subscribe: func(c context.Context) error {
-				return call(c, cfg.Collector, func(seq uint64) any {
+				return call(c, cfg.Collector, &streamed, func(seq uint64) any {
 					return &protocol.Subscribe{Shape: cfg.Shape, Handle: cfg.Handle, Schema: cfg.Table.Schema, Table: cfg.Table.Name, Consumer: cfg.Consumer, ReplyTo: self, Seq: seq}
 				})
 			},
+			Streamed: func() []uint32 { return streamed },
 			SnapshotKnown: func(_ context.Context, snap lsn.Snapshot) error {
 				root.Send(cfg.Consumer, &protocol.SnapshotKnown{Shape: cfg.Shape, Snapshot: snap})
 				return nil
 			},
 			Rows: func(c context.Context, batch [][]byte) error {
-				return call(c, cfg.Writer, func(seq uint64) any {
+				return call(c, cfg.Writer, nil, func(seq uint64) any {
 					return &protocol.SnapshotRows{Shape: cfg.Shape, Seq: seq, Rows: batch, ReplyTo: self}
 				})
 			},
 			End: func(c context.Context, end []byte) error {
-				return call(c, cfg.Writer, func(seq uint64) any {
+				return call(c, cfg.Writer, nil, func(seq uint64) any {
 					return &protocol.SnapshotEnd{Shape: cfg.Shape, Seq: seq, JSON: end, ReplyTo: self}
 				})
 			},

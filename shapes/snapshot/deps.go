@@ -36,6 +36,10 @@ type Deps struct {
 	// shape and returns once it acknowledged (I1): every change committed
 	// after the snapshot then reaches the consumer.
 	Subscribe func(ctx context.Context) error
+	// Streamed, if set, returns the xids of the transactions the collector
+	// had already routed when Subscribe was acknowledged; a snapshot that
+	// does not see all of them is taken again (within StraddleTimeout).
+	Streamed func() []uint32
 	// SnapshotKnown hands the consumer the snapshot's visibility, so it can
 	// skip the transactions the snapshot contains (SHAPE_API §22.4).
 	SnapshotKnown func(ctx context.Context, snap lsn.Snapshot) error

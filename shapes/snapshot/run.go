@@ -29,7 +29,7 @@ var errStopped = errors.New("snapshot stopped")
 // that the table's name still belongs to the table the shape was defined
 // on (a recreated table is a different table, RELIABILITY C3).
 const snapshotSQL = `
-SELECT pg_catalog.pg_current_snapshot()::text, pg_catalog.pg_current_wal_lsn()::text,
+SELECT pg_catalog.pg_current_snapshot()::text, pg_catalog.pg_current_wal_insert_lsn()::text,
   (SELECT c.oid FROM pg_catalog.pg_class c
      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = $1 AND c.relname = $2)`
@@ -187,6 +187,7 @@ func (r *runner) attempt(ctx context.Context, horizon uint64) (below bool, err e
 	if err != nil {
 		return false, &Error{Kind: KindInternal, Table: r.table, Reason: err.Error(), Err: err}
 	}
+	snap.WAL = wal
 	r.res.Snapshot, r.res.WALLSN = snap, wal
 	if oid == nil || *oid != r.req.Table.OID {
 		return false, &Error{Kind: KindTableChanged, Table: r.table, SQLState: "42P01",
@@ -194,6 +195,17 @@ func (r *runner) attempt(ctx context.Context, horizon uint64) (below bool, err e
 	}
 	if snap.Xmin < horizon {
 		return true, nil
+	}
+	// A transaction the collector streamed before the subscription must be
+	// visible here, or the shape would get it from neither side: a commit
+	// reaches the stream a moment before new snapshots see it. Take the
+	// snapshot again; it becomes visible within moments.
+	if r.deps.Streamed != nil {
+		for _, xid := range r.deps.Streamed() {
+			if !snap.Visible(xid) {
+				return true, nil
+			}
+		}
 	}
 
 	if err := r.deps.SnapshotKnown(ctx, snap); err != nil {
