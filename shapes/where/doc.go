@@ -2,11 +2,18 @@
 // and the one place that turns shape definitions into SQL text: identifiers
 // are quoted here, values are always bound parameters, never concatenated.
 //
-// Today it holds the identifier quoting used by every SQL statement that
-// names a user table; the parser, type checker and evaluator come with the
-// where-clause issue.
+// Parse reads a clause with libpg_query's grammar (as the predicate of
+// "SELECT 1 WHERE …", after our own size, depth, comment and
+// statement-separator checks) into a typed AST of a deny-by-default
+// subset; Check types it against the root table's columns with Postgres's
+// implicit casts and literal/parameter inference; Eval evaluates it on a
+// row of text values with Postgres semantics (three-valued logic, strict
+// NULLs, overflow and division-by-zero errors, exact numeric, C-collation
+// text, and the planner's constant folding, which decides which rows
+// raise errors); SQL renders the same AST for snapshot queries. Eval and
+// Postgres agree by a differential test on random rows and expressions.
 //
 // Layer 1 (pure): it may import layer-0 leaves (not actors or
 // shapes/protocol), pg_query_go and apd; never pgx, protoactor, badger or
-// fasthttp.
+// fasthttp. Its tests use pgx and replication/pgcluster/pgtest.
 package where
