@@ -25,6 +25,7 @@ import (
 	"github.com/shapesync/shapesync/shapes/shape"
 	"github.com/shapesync/shapesync/shapes/snapshot"
 	"github.com/shapesync/shapesync/shapes/storage"
+	"github.com/shapesync/shapesync/shapes/where"
 	"github.com/shapesync/shapesync/supervisor/status"
 )
 
@@ -101,7 +102,66 @@ func definitionOf(def httpapi.ShapeDefinition) shape.Definition {
 	if def.Replica == httpapi.ReplicaFull {
 		d.Replica = shape.ReplicaFull
 	}
+	// The clause as given, with its parameters, is part of the identity
+	// (SHAPE_API §6.1); where.Expr.Text is that text, not a normalised
+	// rendering, so NormalizedWhere stays unset and definitionOf needs no
+	// parse.
+	if def.Where != "" {
+		d.Where = def.Where
+		d.Params = slices.Clone(def.Params)
+	}
 	return d
+}
+
+// whereColumns are the columns a where clause may reference, in the order
+// of the replication stream's tuples (every column but generated ones, which
+// pgoutput v1 does not send), so Eval's column indexes are tuple indexes.
+func whereColumns(t *events.Table) []where.Column {
+	cols := make([]where.Column, 0, len(t.Columns))
+	for _, c := range t.Columns {
+		if c.Generated != 0 {
+			continue
+		}
+		typ := c.TypeName
+		if c.IsArray {
+			typ = "_" + typ
+		}
+		cols = append(cols, where.Column{Name: c.Name, Type: typ})
+	}
+	return cols
+}
+
+// checkedWhere parses and type-checks a definition's where clause against
+// its table; nil without a clause. Errors are *where.Error, whose text is
+// the protocol's errors.where message (SHAPE_API §20.7).
+func checkedWhere(t *events.Table, d *shape.Definition) (*where.Expr, error) {
+	if d.Where == "" {
+		return nil, nil
+	}
+	e, err := where.Parse(d.Where, d.Params)
+	if err != nil {
+		return nil, err
+	}
+	return e.Check(whereColumns(t))
+}
+
+// rowMatcher is the consumer's row filter for a checked clause: a row
+// matches when the clause is true; NULL, false and evaluation errors do not
+// match (SHAPE_API §20.6). nil (every row matches) without a clause. A
+// tuple shorter than the table reads as NULL past its end.
+func rowMatcher(e *where.Expr) func(events.Tuple) bool {
+	if e == nil {
+		return nil
+	}
+	return func(t events.Tuple) bool {
+		v, err := e.Eval(func(i int) (string, bool) {
+			if i < 0 || i >= len(t) {
+				return "", true
+			}
+			return t[i].Text, t[i].Null
+		})
+		return err == nil && v.IsTrue()
+	}
 }
 
 // columnsError checks a requested column list against the table (SHAPE_API
@@ -215,6 +275,10 @@ func (b *ShapesBackend) GetOrCreate(ctx context.Context, def httpapi.ShapeDefini
 	d := definitionOf(def)
 	if msg := generatedColumnsError(table, columnIndexes(table, d.Columns)); msg != "" {
 		return nil, httpapi.InvalidParam("columns", msg)
+	}
+	// Nothing of the clause reaches Postgres unless it parses and checks.
+	if _, err := checkedWhere(table, &d); err != nil {
+		return nil, httpapi.InvalidParam("where", err.Error())
 	}
 	// The definition is identified by the table's name, not its OID, so
 	// that Current finds it without a catalog look-up; a table dropped and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -296,8 +297,19 @@ func (w *wiring) shapesSpec(start manager.ShapesStart, publicationName string) a
 		consumerPID := actor.NewPID(d.Kit.System().Address(), w.ids.consumers.Id+"/"+consumer.Label(e.Handle))
 		table, id := e.Table, e.ID
 		columns := columnIndexes(table, e.Definition.Columns)
+		// The clause was checked at creation; re-checking the stored one
+		// only fails for a corrupted record, and then the column index -1
+		// makes the consumer and the snapshot refuse to start, so the shape
+		// is invalidated instead of served unfiltered.
+		cond, err := checkedWhere(table, &e.Definition)
+		if err != nil {
+			log.Error("a stored shape's where clause no longer checks", zap.String("handle", e.Handle), zap.Error(err))
+			columns = append(slices.Clone(columns), -1)
+		}
+		whereSQL, whereArgs := cond.SQLFrom(1)
 		cspec := consumer.ChildSpec(consumer.Config{
 			Shape: e.ID, Handle: e.Handle, Table: e.Table, Columns: columns, Replica: consumerReplica(e.Definition.Replica),
+			Match:  rowMatcher(cond),
 			Writer: w.ids.writer, Collector: w.ids.collector, Invalidate: w.ids.registry,
 			Resume: func() (consumer.StoredLog, bool) {
 				s := w.store.Store()
@@ -319,6 +331,7 @@ func (w *wiring) shapesSpec(start manager.ShapesStart, publicationName string) a
 				Label: registry.SnapshotLabel(e.Handle),
 				Producer: snapshot.ActorProducer(snapshot.ActorConfig{
 					Kit: d.Kit, Shape: e.ID, Handle: e.Handle, Table: table, Columns: columns, ServerVersion: int(w.backend.serverVersion.Load()),
+					Where: whereSQL, Args: whereArgs,
 					Pool: w.snap.Pool, EnsurePublished: ensurePublished,
 					Collector: w.ids.collector, Consumer: consumerPID, Writer: w.ids.writer, Registry: w.ids.registry,
 					Log: log.Named("snapshot"),

@@ -9,7 +9,7 @@ import (
 // ShapeDefinition is what a request asks for, as parsed from its parameters
 // (SHAPE_API §6.1). Names are already unquoted and case-folded by the §5.2
 // rules (ParseRelation); the backend canonicalises whatever else it needs.
-// Later issues add Where, Params and Log.
+// A later issue adds Log.
 type ShapeDefinition struct {
 	Schema string
 	Table  string
@@ -18,6 +18,12 @@ type ShapeDefinition struct {
 	// column implicitly. The backend checks the names against the catalog
 	// and adds the primary key.
 	Columns []string
+	// Where is the where parameter as given (SHAPE_API §20), "" for none;
+	// the backend parses and type-checks it against the table.
+	Where string
+	// Params are the values of $1, $2, … (Params[0] is $1) from
+	// params[n] (§5.5); set only with a Where.
+	Params  []string
 	Replica Replica
 }
 

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/shapesync/shapesync/replication/lsn"
@@ -18,6 +20,8 @@ const (
 	msgInvalidFormat   = "has invalid format"
 	msgOutOfBounds     = "out of bounds for this shape"
 	msgNotSupportedYet = "not supported yet"
+	msgParamKeys       = "Parameters can only use numbers as keys"
+	msgParamSequence   = "Parameters must be numbered sequentially, starting from 1"
 )
 
 // shapeRequest is a validated GET/HEAD /v1/shape request. It holds copies,
@@ -109,6 +113,12 @@ func parseShapeRequest(q queryValues) (shapeRequest, *InvalidRequestError) {
 	}
 	if _, ok := q.value("params"); ok {
 		errs["params"] = []string{msgInvalid} // must be params[n]=…, §5.5
+	} else if w, ok := q.value("where"); ok {
+		params, msg := bracketParams(q)
+		if msg != "" {
+			errs["params"] = []string{msg}
+		}
+		r.def.Where, r.def.Params = w, params
 	}
 	if len(errs) > 0 {
 		return r, &InvalidRequestError{Errors: errs}
@@ -160,9 +170,8 @@ func parseShapeRequest(q queryValues) (shapeRequest, *InvalidRequestError) {
 		}
 		r.def.Columns = cols
 	}
-	if _, ok := q.value("where"); ok {
-		return r, InvalidParam("where", msgNotSupportedYet)
-	}
+	// The where clause is parsed and type-checked by the backend, which
+	// knows the table's columns.
 
 	// Step 6: subset snapshots (§14) are a later issue.
 	subset := ""
@@ -177,4 +186,39 @@ func parseShapeRequest(q queryValues) (shapeRequest, *InvalidRequestError) {
 
 	r.cursor = q["cursor"]
 	return r, nil
+}
+
+// bracketParams collects params[1]=…&params[2]=… (SHAPE_API §5.5) into the
+// values of $1, $2, …; msg is the protocol's error text for keys that are
+// not decimal numbers or not the sequence 1..N. Values are kept as given,
+// an empty one included: it is the empty string, not an absent parameter.
+func bracketParams(q queryValues) (params []string, msg string) {
+	byNumber := map[int]string{}
+	for k, v := range q {
+		inner, ok := strings.CutPrefix(k, "params[")
+		if !ok {
+			continue
+		}
+		inner, ok = strings.CutSuffix(inner, "]")
+		if !ok || inner == "" || strings.TrimLeft(inner, "0123456789") != "" {
+			return nil, msgParamKeys
+		}
+		n, err := strconv.Atoi(inner)
+		if err != nil {
+			return nil, msgParamKeys // too many digits to be a position
+		}
+		byNumber[n] = v
+	}
+	numbers := make([]int, 0, len(byNumber))
+	for n := range byNumber {
+		numbers = append(numbers, n)
+	}
+	sort.Ints(numbers)
+	for i, n := range numbers {
+		if n != i+1 {
+			return nil, msgParamSequence
+		}
+		params = append(params, byNumber[n])
+	}
+	return params, ""
 }

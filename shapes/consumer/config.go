@@ -43,6 +43,11 @@ type Config struct {
 	// generated ones). The primary key (every column without one) keys rows.
 	Columns []int
 	Replica logitems.Replica
+	// Match is the shape's where clause on a row as the stream carries it
+	// (every published column, in relation order); nil: every row matches.
+	// Updates that change the verdict become move-ins and move-outs
+	// (SHAPE_API §12.3).
+	Match func(row events.Tuple) bool
 	// Writer is the store-writer (Append, Rollback, ConsumerState). Required.
 	Writer *actors.PID
 	// Collector receives Delivered when a Deliver arrives without a sender.
@@ -104,5 +109,7 @@ func (cfg *Config) resume() (*converter, error) {
 			}
 		}
 	}
-	return newConverter(l, floor, vis), nil
+	c := newConverter(l, floor, vis)
+	c.match = cfg.Match
+	return c, nil
 }

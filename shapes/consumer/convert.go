@@ -133,6 +133,24 @@ type converter struct {
 	txn     *txnState
 	held    *logitems.Item // last encoded item, not yet known to be its transaction's last
 	scratch []logitems.Item
+	match   func(events.Tuple) bool // the where clause; nil: every row
+}
+
+// matchOf is the where clause's verdict on a change's row images: the new
+// row for an insert, the old for a delete, both for an update.
+func (c *converter) matchOf(ch *events.Change) logitems.Match {
+	if c.match == nil {
+		return logitems.MatchBoth
+	}
+	switch ch.Kind {
+	case events.Insert:
+		m := c.match(ch.New)
+		return logitems.MatchOf(m, m)
+	case events.Delete:
+		m := c.match(ch.Old)
+		return logitems.MatchOf(m, m)
+	}
+	return logitems.MatchOf(c.match(ch.Old), c.match(ch.New))
 }
 
 func newConverter(l *layout, floor lsn.LSN, vis Visibility) *converter {
@@ -239,7 +257,11 @@ func (c *converter) encode(f *events.Fragment, out *output) error {
 		if ch.Kind == events.Truncate {
 			return fmt.Errorf("%w (xid %d at %s)", ErrTruncated, f.Xid, f.CommitLSN)
 		}
-		items, err := c.l.enc.AppendChange(c.scratch[:0], tx, ch, logitems.MatchBoth, false)
+		m := c.matchOf(ch)
+		if m == logitems.MatchNeither {
+			continue
+		}
+		items, err := c.l.enc.AppendChange(c.scratch[:0], tx, ch, m, false)
 		if err != nil {
 			return fmt.Errorf("consumer: xid %d: %w", f.Xid, err)
 		}

@@ -25,6 +25,10 @@ type ActorConfig struct {
 	// Columns are the shape's columns as indexes into Table.Columns, in the
 	// order the rows carry them; nil selects every column.
 	Columns []int
+	// Where is the shape's condition rendered by shapes/where, with $1, $2,
+	// … bound to Args (Request.Where); "" selects every row.
+	Where string
+	Args  []any
 	// ChangesOnly is log=changes_only: only snapshot-end is stored.
 	ChangesOnly   bool
 	ServerVersion int
@@ -209,7 +213,7 @@ func (a *snapshotActor) start(ctx actor.Context) {
 			},
 			Limits: cfg.Limits,
 		}
-		res, err := Run(t.Context(), deps, Request{Table: cfg.Table, Columns: columns, ChangesOnly: cfg.ChangesOnly, ServerVersion: cfg.ServerVersion})
+		res, err := Run(t.Context(), deps, Request{Table: cfg.Table, Columns: columns, Where: cfg.Where, Args: cfg.Args, ChangesOnly: cfg.ChangesOnly, ServerVersion: cfg.ServerVersion})
 		if errors.Is(err, context.Canceled) && t.Killed() {
 			return nil
 		}
