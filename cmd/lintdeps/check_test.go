@@ -253,7 +253,7 @@ func TestViolationMessages(t *testing.T) {
 	want := []string{
 		"http/api: must not import " + pgconn + " (http/... must never reach pgx, even transitively): http/api -> replication/pgwire -> " + pgconn,
 		"replication/lsn: must not import shapes/registry (layer 0 (leaf) imports only the standard library and the layer-0 packages §2 names for it): replication/lsn -> shapes/registry",
-		"shapes/registry: must not import " + pgxpool + " (pgx is allowed only in replication/decode, replication/flush, replication/pgwire, replication/manager, replication/pool, replication/lock, replication/stream, replication/collector, replication/publication, replication/decode/builder, shapes/snapshot, cmd/..., chaos/..., replication/pgcluster, replication/pgcluster/pgtest): shapes/registry -> " + pgxpool,
+		"shapes/registry: must not import " + pgxpool + " (pgx is allowed only in replication/decode, replication/flush, replication/pgwire, replication/manager, replication/pool, replication/lock, replication/stream, replication/collector, replication/publication, replication/decode/builder, shapes/snapshot, cmd/..., chaos/..., replication/pgcluster, actors/actortest, replication/pgcluster/pgtest): shapes/registry -> " + pgxpool,
 		"stray: not in the layer table: add it to ARCHITECTURE §2 and to layerTable in cmd/lintdeps/table.go",
 	}
 	var got []string

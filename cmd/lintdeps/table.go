@@ -34,7 +34,7 @@ func layerTable() []Entry {
 		"supervisor/status", "telemetry/sampler",
 	}
 	layer3 := []string{"supervisor", "http/...", "telemetry/dashboard"}
-	layer4 := []string{"cmd/...", "chaos/...", "replication/pgcluster", "replication/pgcluster/pgtest"}
+	layer4 := []string{"cmd/...", "chaos/...", "replication/pgcluster", "replication/pgcluster/pgtest", "actors/actortest"}
 	all := concat(layer0, layer1, layer2, layer3, layer4)
 	allButSupervisor := without(all, "supervisor")
 	everyFamily := []string{"protoactor", "pgx", "pglogrepl", "badger", "fasthttp", "pg_query_go", "prometheus"}
@@ -97,6 +97,8 @@ func layerTable() []Entry {
 			Rule: "chaos/* may import anything but supervisor (only cmd/* imports it)"},
 		Entry{Pattern: "replication/pgcluster", Layer: 4, May: allButSupervisor, NeverReach: []string{"supervisor"}, Modules: []string{"pgx", "pglogrepl"},
 			Rule: "replication/pgcluster may import anything but supervisor (only cmd/* imports it)"},
+		Entry{Pattern: "actors/actortest", Layer: 4, May: allButSupervisor, NeverReach: []string{"supervisor"}, Modules: everyFamily,
+			Rule: "actors/actortest (test helper for actor-hosting packages) may import anything but supervisor"},
 		Entry{Pattern: "replication/pgcluster/pgtest", Layer: 4, May: allButSupervisor, NeverReach: []string{"supervisor"}, Modules: []string{"pgx", "pglogrepl"},
 			Rule: "replication/pgcluster/pgtest (test helper) may import anything but supervisor"},
 	)

@@ -102,7 +102,7 @@ func ours(t *testing.T, conn *pgx.Conn) (pid int32, backendType, app string) {
 	return pid, backendType, app
 }
 
-func isHeld(p *parent) bool { c, ok := p.last(); return ok && c.OK }
+func isHeld(p *parent) bool { c, ok := p.Last(); return ok && c.OK }
 
 func fastConfig(k *actors.Kit, dsn string, st *actors.PID) Config {
 	return Config{Kit: k, DSN: dsn, Slot: slot, Status: st,
@@ -115,12 +115,12 @@ func TestLockIsHeldOnAWalsenderAndFreedOnStop(t *testing.T) {
 	dsn := pg.CreateDatabase(t)
 	k := newKit(t)
 	st := &statusRecorder{}
-	p := spawnParent(t, k, ChildSpec(fastConfig(k, dsn, st.spawn(t, k))))
+	p := spawnParent(t, k, ChildSpec(fastConfig(k, dsn, st.Spawn(t, k))))
 	eventually(t, "the lock", func() bool { return isHeld(p) })
-	if c, _ := p.last(); c.Name != protocol.CondLock {
+	if c, _ := p.Last(); c.Name != protocol.CondLock {
 		t.Fatalf("condition %+v", c)
 	}
-	eventually(t, "status to hear it", func() bool { s := st.all(); return len(s) == 1 && s[0].OK })
+	eventually(t, "status to hear it", func() bool { s := st.All(); return len(s) == 1 && s[0].OK })
 
 	other := connect(t, dsn)
 	pid, backendType, app := ours(t, other)
@@ -131,10 +131,10 @@ func TestLockIsHeldOnAWalsenderAndFreedOnStop(t *testing.T) {
 		t.Fatal("another session took the lock we hold")
 	}
 	k.Root().Send(k.System().NewLocalPID("conn-manager"), &stopChild{})
-	eventually(t, "the holder to stop", p.childGone)
+	eventually(t, "the holder to stop", p.ChildGone)
 	eventually(t, "the lock to be free", func() bool { return scan[bool](t, other, "SELECT pg_try_advisory_lock(hashtext($1))", slot) })
-	if p.failure() != nil {
-		t.Fatalf("a graceful stop is not a failure: %v", p.failure())
+	if p.Failure() != nil {
+		t.Fatalf("a graceful stop is not a failure: %v", p.Failure())
 	}
 }
 
@@ -148,17 +148,17 @@ func TestLockWaitsForAnotherHolderAndNamesIt(t *testing.T) {
 	}
 	k := newKit(t)
 	st := &statusRecorder{}
-	p := spawnParent(t, k, ChildSpec(fastConfig(k, dsn, st.spawn(t, k))))
-	eventually(t, "a waiting report", func() bool { c, ok := p.last(); return ok && !c.OK })
-	c, _ := p.last()
+	p := spawnParent(t, k, ChildSpec(fastConfig(k, dsn, st.Spawn(t, k))))
+	eventually(t, "a waiting report", func() bool { c, ok := p.Last(); return ok && !c.OK })
+	c, _ := p.Last()
 	if want := fmt.Sprintf("(pid %d)", otherPID); !strings.Contains(c.Reason, want) {
 		t.Fatalf("waiting reason %q does not name the holder %s", c.Reason, want)
 	}
-	eventually(t, "status to hear it", func() bool { s := st.all(); return len(s) == 1 && !s[0].OK && s[0].Reason == c.Reason })
+	eventually(t, "status to hear it", func() bool { s := st.All(); return len(s) == 1 && !s[0].OK && s[0].Reason == c.Reason })
 	// Polling again while it waits does not repeat the report: give it a
 	// few polling rounds (an absence cannot be polled for).
 	time.Sleep(5 * 40 * time.Millisecond)
-	if n := len(p.conds()); n != 1 {
+	if n := len(p.Conds()); n != 1 {
 		t.Fatalf("%d reports while waiting on the same holder; want 1", n)
 	}
 
@@ -178,14 +178,14 @@ func TestLockIsLostWhenItsBackendIsTerminated(t *testing.T) {
 	other := connect(t, dsn)
 	pid, _, _ := ours(t, other)
 	scan[bool](t, other, "SELECT pg_terminate_backend($1)", pid)
-	eventually(t, "the holder to fail", func() bool { return p.failure() != nil && p.childGone() })
-	c, _ := p.last()
+	eventually(t, "the holder to fail", func() bool { return p.Failure() != nil && p.ChildGone() })
+	c, _ := p.Last()
 	if c.OK || !strings.HasPrefix(c.Reason, "lost: ") {
 		t.Fatalf("last report %+v; want the lock lost", c)
 	}
-	err, _ := p.failure().(error)
+	err, _ := p.Failure().(error)
 	if err == nil || pgwire.Classify(err) != pgwire.Retryable || !strings.Contains(err.Error(), "57P01") {
-		t.Fatalf("failure %v: want a retryable error naming 57P01", p.failure())
+		t.Fatalf("failure %v: want a retryable error naming 57P01", p.Failure())
 	}
 }
 
@@ -204,8 +204,8 @@ func TestLockFallsBackToAPlainSession(t *testing.T) {
 	appDSN := strings.Replace(dsn, "//postgres@", "//"+role+"@", 1)
 	k := newKit(t)
 	p := spawnParent(t, k, ChildSpec(fastConfig(k, appDSN, nil)))
-	eventually(t, "the lock on a plain session", func() bool { return isHeld(p) || p.failure() != nil })
-	if f := p.failure(); f != nil {
+	eventually(t, "the lock on a plain session", func() bool { return isHeld(p) || p.Failure() != nil })
+	if f := p.Failure(); f != nil {
 		t.Fatalf("holder failed instead of falling back: %v", f)
 	}
 	if pid, backendType, app := ours(t, admin); pid == 0 || backendType != "client backend" || app != "shapesync_lock" {
@@ -226,12 +226,12 @@ func TestLockMissedHeartbeatsEndTheSession(t *testing.T) {
 		t.Fatalf("SIGSTOP backend %d: %v", pid, err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(int(pid), syscall.SIGCONT) })
-	eventually(t, "the holder to fail", func() bool { return p.failure() != nil && p.childGone() })
-	err, _ := p.failure().(error)
+	eventually(t, "the holder to fail", func() bool { return p.Failure() != nil && p.ChildGone() })
+	err, _ := p.Failure().(error)
 	if !errors.Is(err, ErrHeartbeatsMissed) {
-		t.Fatalf("failure %v; want ErrHeartbeatsMissed", p.failure())
+		t.Fatalf("failure %v; want ErrHeartbeatsMissed", p.Failure())
 	}
-	if c, _ := p.last(); c.OK {
+	if c, _ := p.Last(); c.OK {
 		t.Fatalf("last report %+v; want the lock lost", c)
 	}
 }

@@ -46,13 +46,13 @@ func TestSnapshotPoolConnectsWithRoleAndDisplaySettings(t *testing.T) {
 	k := newKit(t)
 	st := &statusRecorder{}
 	view := NewView()
-	p := spawnParent(t, k, ChildSpec(Config{Kit: k, Role: pgwire.RoleSnapshot, DSN: dsn, MaxConns: 3, View: view, Status: st.spawn(t, k)}))
+	p := spawnParent(t, k, ChildSpec(Config{Kit: k, Role: pgwire.RoleSnapshot, DSN: dsn, MaxConns: 3, View: view, Status: st.Spawn(t, k)}))
 	eventually(t, "the pool to be published", func() bool { return view.Pool() != nil })
-	eventually(t, "the parent to hear it is ready", func() bool { c, ok := p.last(); return ok && c.OK })
-	if c, _ := p.last(); c.Name != CondSnapshotPool {
+	eventually(t, "the parent to hear it is ready", func() bool { c, ok := p.Last(); return ok && c.OK })
+	if c, _ := p.Last(); c.Name != CondSnapshotPool {
 		t.Fatalf("condition %+v; want %s", c, CondSnapshotPool)
 	}
-	eventually(t, "status to hear it too", func() bool { return len(st.all()) == 1 && st.all()[0].OK })
+	eventually(t, "status to hear it too", func() bool { return len(st.All()) == 1 && st.All()[0].OK })
 
 	ctx := context.Background()
 	pool := view.Pool()
@@ -81,7 +81,7 @@ func TestAdminPoolClosesItsConnectionsWhenStopped(t *testing.T) {
 	view := NewView()
 	p := spawnParent(t, k, ChildSpec(Config{Kit: k, Role: pgwire.RoleAdmin, DSN: dsn, View: view}))
 	eventually(t, "the pool to be published", func() bool { return view.Pool() != nil })
-	if c, _ := p.last(); c.Name != protocol.CondDatabase || !c.OK {
+	if c, _ := p.Last(); c.Name != protocol.CondDatabase || !c.OK {
 		t.Fatalf("condition %+v", c)
 	}
 	ctx := context.Background()
@@ -98,7 +98,7 @@ func TestAdminPoolClosesItsConnectionsWhenStopped(t *testing.T) {
 		t.Fatal("no admin connection in pg_stat_activity")
 	}
 	k.Root().Send(k.System().NewLocalPID("conn-manager"), &stopChild{})
-	eventually(t, "the owner to stop", p.childGone)
+	eventually(t, "the owner to stop", p.ChildGone)
 	if view.Pool() != nil {
 		t.Fatal("the view still shows the pool after its owner stopped")
 	}
@@ -111,11 +111,11 @@ func TestPoolFailsWithAClassifiedErrorWhenItCannotConnect(t *testing.T) {
 	k := newKit(t)
 	st := &statusRecorder{}
 	view := NewView()
-	p := spawnParent(t, k, ChildSpec(Config{Kit: k, Role: pgwire.RoleAdmin, DSN: dsn, View: view, Status: st.spawn(t, k)}))
-	eventually(t, "the owner to fail", func() bool { return p.failure() != nil && p.childGone() })
-	err, ok := p.failure().(error)
+	p := spawnParent(t, k, ChildSpec(Config{Kit: k, Role: pgwire.RoleAdmin, DSN: dsn, View: view, Status: st.Spawn(t, k)}))
+	eventually(t, "the owner to fail", func() bool { return p.Failure() != nil && p.ChildGone() })
+	err, ok := p.Failure().(error)
 	if !ok {
-		t.Fatalf("failure %T %v is not an error", p.failure(), p.failure())
+		t.Fatalf("failure %T %v is not an error", p.Failure(), p.Failure())
 	}
 	d := pgwire.Diagnose(err)
 	if d.Class != pgwire.OperatorNeeded || d.SQLState != "3D000" || !strings.Contains(d.Remedy, "no_such_database") {
@@ -124,11 +124,11 @@ func TestPoolFailsWithAClassifiedErrorWhenItCannotConnect(t *testing.T) {
 	if !strings.Contains(err.Error(), "application_name=shapesync_admin") {
 		t.Fatalf("error does not name the connection: %v", err)
 	}
-	c, _ := p.last()
+	c, _ := p.Last()
 	if c.OK || c.Name != protocol.CondDatabase || !strings.Contains(c.Reason, "3D000") {
 		t.Fatalf("parent heard %+v", c)
 	}
-	eventually(t, "status to hear the reason", func() bool { s := st.all(); return len(s) == 1 && !s[0].OK })
+	eventually(t, "status to hear the reason", func() bool { s := st.All(); return len(s) == 1 && !s[0].OK })
 	if view.Pool() != nil {
 		t.Fatal("a failed owner published a pool")
 	}
@@ -141,19 +141,19 @@ func TestPoolPingReportsTheDatabaseGoingAndComingBack(t *testing.T) {
 	view := NewView()
 	p := spawnParent(t, k, ChildSpec(Config{Kit: k, Role: pgwire.RoleAdmin, DSN: c.DSN("postgres"), View: view,
 		PingEvery: 20 * time.Millisecond, PingTimeout: 2 * time.Second}))
-	eventually(t, "ready", func() bool { l, ok := p.last(); return ok && l.OK })
+	eventually(t, "ready", func() bool { l, ok := p.Last(); return ok && l.OK })
 	ctx := context.Background()
 	if err := c.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the ping to report the database gone", func() bool { l, _ := p.last(); return !l.OK })
-	if p.childGone() {
+	eventually(t, "the ping to report the database gone", func() bool { l, _ := p.Last(); return !l.OK })
+	if p.ChildGone() {
 		t.Fatal("the owner must survive a failed ping (pgxpool reconnects)")
 	}
 	if err := c.Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the ping to report it back", func() bool { l, _ := p.last(); return l.OK })
+	eventually(t, "the ping to report it back", func() bool { l, _ := p.Last(); return l.OK })
 	if view.Pool() == nil {
 		t.Fatal("the view lost the pool")
 	}

@@ -385,6 +385,12 @@ func (p *Pump) sendStatus(st *runState) error {
 		WALFlushPosition: pglogrepl.LSN(flush),
 		WALApplyPosition: pglogrepl.LSN(flush),
 		ClientTime:       time.Now(),
+		// Postgres pings a client only when it has not heard from it for
+		// half of wal_sender_timeout, and we report more often than that, so
+		// an idle server would stay silent until the watchdog fired. Asking
+		// for a reply once nothing has arrived for a keepalive interval
+		// keeps an idle but healthy stream alive.
+		ReplyRequested: time.Since(st.lastHeard) >= p.cfg.KeepaliveInterval,
 	})
 	_ = nc.SetWriteDeadline(time.Time{})
 	if err != nil {
