@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shapesync/shapesync/chaos/service"
 	"github.com/shapesync/shapesync/replication/pgcluster"
 	"github.com/shapesync/shapesync/replication/pgcluster/pgtest"
 )
@@ -30,27 +29,14 @@ func TestOfficialClientColumnsReplicaFull(t *testing.T) {
 	execSQL(t, dsn, `CREATE TABLE node_cols (id int8 PRIMARY KEY, title text NOT NULL, n int4, body text);
 		INSERT INTO node_cols VALUES (1, 'one', 10, 'b1'), (2, 'two', 20, 'b2'), (3, 'three', NULL, 'b3')`)
 
-	bin := builds.Build(t, service.BuildOptions{})
-	svc := service.Start(t, bin, service.Options{
-		Env: map[string]string{
-			"DATABASE_URL":                   dsn,
-			"ELECTRIC_REPLICATION_STREAM_ID": "e2enode",
-			"ELECTRIC_LOG_LEVEL":             "info",
-		},
-		StorageDir: t.TempDir(),
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := svc.WaitHealthy(ctx, 200); err != nil {
-		t.Fatalf("shapesync did not become active: %v", err)
-	}
+	base := startShapesync(t, dsn, "e2enode")
 
-	ctx, cancel = context.WithTimeout(context.Background(), nodeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "columns_replica.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
-		"SHAPESYNC_URL="+svc.URL(),
+		"SHAPESYNC_URL="+base,
 		"DATABASE_URL="+dsn,
 		"E2E_TABLE=node_cols",
 		"E2E_WAIT_MS=60000", // per wait; a healthy run needs milliseconds

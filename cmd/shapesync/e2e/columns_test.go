@@ -15,7 +15,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/shapesync/shapesync/chaos/service"
 	"github.com/shapesync/shapesync/replication/pgcluster"
 	"github.com/shapesync/shapesync/replication/pgcluster/pgtest"
 )
@@ -38,21 +37,9 @@ func TestColumnsAndReplica(t *testing.T) {
 	dsn := cluster.DSN("postgres")
 	execSQL(t, dsn, columnsTablesSQL)
 
-	bin := builds.Build(t, service.BuildOptions{})
-	svc := service.Start(t, bin, service.Options{
-		Env: map[string]string{
-			"DATABASE_URL":                   dsn,
-			"ELECTRIC_REPLICATION_STREAM_ID": "e2ecols",
-			"ELECTRIC_LOG_LEVEL":             "info",
-		},
-		StorageDir: t.TempDir(),
-	})
+	base := startShapesync(t, dsn, "e2ecols")
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	if err := svc.WaitHealthy(ctx, 200); err != nil {
-		t.Fatalf("shapesync did not become active: %v", err)
-	}
-	base := svc.URL()
 
 	t.Run("validation", func(t *testing.T) {
 		cases := []struct{ table, columns, want string }{

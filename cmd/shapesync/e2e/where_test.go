@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/shapesync/shapesync/chaos/service"
 	"github.com/shapesync/shapesync/replication/pgcluster"
 	"github.com/shapesync/shapesync/replication/pgcluster/pgtest"
 )
@@ -32,21 +31,9 @@ func TestWhere(t *testing.T) {
 	dsn := cluster.DSN("postgres")
 	execSQL(t, dsn, whereTablesSQL)
 
-	bin := builds.Build(t, service.BuildOptions{})
-	svc := service.Start(t, bin, service.Options{
-		Env: map[string]string{
-			"DATABASE_URL":                   dsn,
-			"ELECTRIC_REPLICATION_STREAM_ID": "e2ewhere",
-			"ELECTRIC_LOG_LEVEL":             "info",
-		},
-		StorageDir: t.TempDir(),
-	})
+	base := startShapesync(t, dsn, "e2ewhere")
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	if err := svc.WaitHealthy(ctx, 200); err != nil {
-		t.Fatalf("shapesync did not become active: %v", err)
-	}
-	base := svc.URL()
 
 	t.Run("invalid clauses are 400 and run nothing", func(t *testing.T) {
 		cases := []struct{ where, wantIn string }{
