@@ -52,13 +52,14 @@ type ShapesBackend struct {
 	serverVersion atomic.Int64
 	log           *zap.Logger
 
-	notifiers sync.Map // handle → *longpoll.Notifier
-	byID      sync.Map // shape id → handle, for sync notifications
+	whereForms *whereForms
+	notifiers  sync.Map // handle → *longpoll.Notifier
+	byID       sync.Map // shape id → handle, for sync notifications
 }
 
 func newShapesBackend(kit *actors.Kit, registryPID *actors.PID, store *storage.StoreView, admin *pool.View, _ *status.View, log *zap.Logger) *ShapesBackend {
 	return &ShapesBackend{
-		kit: kit, registry: registryPID, store: store, log: log,
+		kit: kit, registry: registryPID, store: store, log: log, whereForms: newWhereForms(),
 		catalog: func() snapshot.Querier {
 			p := admin.Pool()
 			if p == nil {
@@ -95,6 +96,12 @@ func (b *ShapesBackend) synced(ids []uint64) {
 // every key column, so its effective set (§5.3: the union with the key,
 // sorted) is the requested names sorted and de-duplicated.
 func definitionOf(def httpapi.ShapeDefinition) shape.Definition {
+	return definitionWith(def, normalizeWhere)
+}
+
+// definitionWith is definitionOf with the where clause's normal form
+// computed by normalize.
+func definitionWith(def httpapi.ShapeDefinition, normalize func(text string, params []string) string) shape.Definition {
 	d := shape.Definition{Schema: def.Schema, Table: def.Table}
 	if def.Columns != nil {
 		d.Columns = shape.EffectiveColumns(def.Columns, nil)
@@ -102,13 +109,14 @@ func definitionOf(def httpapi.ShapeDefinition) shape.Definition {
 	if def.Replica == httpapi.ReplicaFull {
 		d.Replica = shape.ReplicaFull
 	}
-	// The clause as given, with its parameters, is part of the identity
-	// (SHAPE_API §6.1); where.Expr.Text is that text, not a normalised
-	// rendering, so NormalizedWhere stays unset and definitionOf needs no
-	// parse.
+	// The clause's normal form is its identity (SHAPE_API §6.1); the text
+	// as given is kept for the snapshot and the consumer, which check it
+	// again. A clause without a normal form (it does not parse) is
+	// identified by its text until creation rejects it.
 	if def.Where != "" {
 		d.Where = def.Where
 		d.Params = slices.Clone(def.Params)
+		d.NormalizedWhere = normalize(def.Where, def.Params)
 	}
 	return d
 }
@@ -239,7 +247,7 @@ func consumerReplica(r shape.Replica) logitems.Replica {
 func hashOf(d *shape.Definition) string { return strconv.FormatUint(d.Hash(), 10) }
 
 func (b *ShapesBackend) Current(def httpapi.ShapeDefinition) (httpapi.Shape, bool) {
-	d := definitionOf(def)
+	d := definitionWith(def, b.whereForms.normalize)
 	e, ok := b.view.Current(hashOf(&d))
 	if !ok || e.State == registry.Invalidated {
 		return nil, false
@@ -272,7 +280,7 @@ func (b *ShapesBackend) GetOrCreate(ctx context.Context, def httpapi.ShapeDefini
 	if msg := columnsError(table, def.Columns); msg != "" {
 		return nil, httpapi.InvalidParam("columns", msg)
 	}
-	d := definitionOf(def)
+	d := definitionWith(def, b.whereForms.normalize)
 	if msg := generatedColumnsError(table, columnIndexes(table, d.Columns)); msg != "" {
 		return nil, httpapi.InvalidParam("columns", msg)
 	}
