@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -150,7 +151,29 @@ func checkedWhere(t *events.Table, d *shape.Definition) (*where.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.Check(whereColumns(t))
+	checked, err := e.Check(whereColumns(t))
+	return checked, explainGenerated(t, err)
+}
+
+// explainGenerated turns "unknown reference c" for a generated column c into
+// an error that says why (RELIABILITY C8): the replication stream of
+// Postgres < 18 does not carry generated columns, so the clause could not be
+// evaluated on changes.
+func explainGenerated(t *events.Table, err error) error {
+	var we *where.Error
+	if !errors.As(err, &we) {
+		return err
+	}
+	name, ok := strings.CutPrefix(we.Msg, "unknown reference ")
+	if !ok {
+		return err
+	}
+	for _, c := range t.Columns {
+		if c.Generated != 0 && c.Name == name {
+			return &where.Error{Pos: we.Pos, Msg: fmt.Sprintf("column %s is a generated column, which the replication stream does not carry before Postgres 18; it cannot be used in a where clause (use the expression it is generated from)", name)}
+		}
+	}
+	return err
 }
 
 // rowMatcher is the consumer's row filter for a checked clause: a row
