@@ -39,6 +39,14 @@ type Config struct {
 	Concurrency int
 	// MaxRequestBodySize rejects larger bodies with 413 (§26: 8,000,000).
 	MaxRequestBodySize int
+	// MaxURIBytes rejects longer request targets with 414 (RELIABILITY F1:
+	// 8 KB). Long where clauses travel in the URL, so the read buffer holds
+	// such a target plus ordinary headers (ReadBufferSize).
+	MaxURIBytes int
+	// ReadBufferSize bounds the request line and headers together; a
+	// request that does not fit gets 431. It is allocated per connection
+	// being read, parked long-polls included.
+	ReadBufferSize int
 	// Logger receives panics with stacks and fasthttp's own errors; nil
 	// means no logging.
 	Logger *zap.Logger
@@ -52,14 +60,17 @@ func DefaultConfig() Config {
 		WriteTimeout:       30 * time.Second,
 		Concurrency:        256 * 1024,
 		MaxRequestBodySize: 8_000_000,
+		MaxURIBytes:        8 << 10,
+		ReadBufferSize:     16 << 10,
 	}
 }
 
 // Server is one fasthttp listener serving an App.
 type Server struct {
-	srv *fasthttp.Server
-	app App
-	ids *requestIDs
+	srv    *fasthttp.Server
+	maxURI int // 0: no limit but the read buffer
+	app    App
+	ids    *requestIDs
 }
 
 // New builds a server for app. Call Serve to start it and Shutdown to stop.
@@ -68,7 +79,7 @@ func New(cfg Config, app App) *Server {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{app: app, ids: newRequestIDs()}
+	s := &Server{app: app, ids: newRequestIDs(), maxURI: cfg.MaxURIBytes}
 	s.srv = &fasthttp.Server{
 		Handler:               s.envelope(recoverPanics(app.Handle, log)),
 		ReadTimeout:           cfg.ReadTimeout,
@@ -76,6 +87,7 @@ func New(cfg Config, app App) *Server {
 		WriteTimeout:          cfg.WriteTimeout,
 		Concurrency:           cfg.Concurrency,
 		MaxRequestBodySize:    cfg.MaxRequestBodySize,
+		ReadBufferSize:        cfg.ReadBufferSize,
 		NoDefaultServerHeader: true, // electric-server is the product header (§2)
 		NoDefaultContentType:  true, // 204/304/empty 200 carry none
 		CloseOnShutdown:       true,
@@ -109,6 +121,10 @@ func (s *Server) envelope(next fasthttp.RequestHandler) fasthttp.RequestHandler 
 	return func(ctx *fasthttp.RequestCtx) {
 		id := s.ids.forRequest(ctx)
 		ctx.SetUserValue(requestIDKey{}, id)
+		if s.maxURI > 0 && len(ctx.RequestURI()) > s.maxURI {
+			s.reject(ctx, fasthttp.StatusRequestURITooLong, fmt.Sprintf(`{"error":"Request URI too long: %d bytes; the limit is %d"}`, len(ctx.RequestURI()), s.maxURI))
+			return
+		}
 		next(ctx)
 		s.app.SetCommonHeaders(ctx)
 		ctx.Response.Header.Set("x-request-id", id)
@@ -131,6 +147,12 @@ func (s *Server) parseError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &netErr) && netErr.Timeout():
 		status, body = fasthttp.StatusRequestTimeout, `{"error":"Request timeout"}`
 	}
+	s.reject(ctx, status, body)
+}
+
+// reject answers with a JSON error that is never cached and still carries
+// the app's common headers.
+func (s *Server) reject(ctx *fasthttp.RequestCtx, status int, body string) {
 	ctx.Response.Reset()
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json; charset=utf-8")

@@ -239,7 +239,7 @@ func TestParseErrorsCarryCommonHeaders(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
 
-	resp, body := get(t, client, "http://"+r.addr+"/", map[string]string{"X-Big": strings.Repeat("a", 10_000)})
+	resp, body := get(t, client, "http://"+r.addr+"/", map[string]string{"X-Big": strings.Repeat("a", 20_000)})
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || body != `{"error":"Request header too large"}` {
 		t.Fatalf("oversized header: %d %q", resp.StatusCode, body)
 	}
@@ -272,5 +272,31 @@ func TestParseErrorsCarryCommonHeaders(t *testing.T) {
 	}
 	if resp2.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Error("413 without CORS")
+	}
+}
+
+// A request target over MaxURIBytes is a 414 that never reaches the app;
+// one just under it, with ordinary headers, fits the read buffer and does.
+func TestLongURIs(t *testing.T) {
+	app := newTestApp()
+	r := start(t, app)
+	defer r.shutdown(t)
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+
+	long := "http://" + r.addr + "/v1/shape?where=" + strings.Repeat("a", 9000)
+	resp, body := get(t, client, long, nil)
+	if resp.StatusCode != http.StatusRequestURITooLong || !strings.Contains(body, "Request URI too long") {
+		t.Fatalf("9 KB URI: %d %q", resp.StatusCode, body)
+	}
+	for k, v := range map[string]string{"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"} {
+		if got := resp.Header.Get(k); got != v {
+			t.Errorf("414: %s = %q, want %q", k, got, v)
+		}
+	}
+	fits := "http://" + r.addr + "/v1/shape?where=" + strings.Repeat("a", 8000)
+	resp, _ = get(t, client, fits, map[string]string{"Cookie": strings.Repeat("c", 3000), "User-Agent": strings.Repeat("u", 500)})
+	if resp.StatusCode == http.StatusRequestURITooLong || resp.StatusCode == http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("an 8,000-byte where with 3.5 KB of headers was refused: %d", resp.StatusCode)
 	}
 }
