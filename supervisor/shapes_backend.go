@@ -140,6 +140,26 @@ func whereColumns(t *events.Table) []where.Column {
 	return cols
 }
 
+// whereTextRules are the table's text semantics for the evaluator
+// (SHAPE_API §20.6), indexed like whereColumns.
+func whereTextRules(t *events.Table) where.TextRules {
+	rules := where.TextRulesFor(t.CType, t.DefaultCollation)
+	i := 0
+	for _, c := range t.Columns {
+		if c.Generated != 0 {
+			continue
+		}
+		if c.Collation != "" {
+			if rules.ColumnCollations == nil {
+				rules.ColumnCollations = map[int]string{}
+			}
+			rules.ColumnCollations[i] = c.Collation
+		}
+		i++
+	}
+	return rules
+}
+
 // checkedWhere parses and type-checks a definition's where clause against
 // its table; nil without a clause. Errors are *where.Error, whose text is
 // the protocol's errors.where message (SHAPE_API §20.7).
@@ -151,7 +171,7 @@ func checkedWhere(t *events.Table, d *shape.Definition) (*where.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	checked, err := e.Check(whereColumns(t))
+	checked, err := e.CheckWith(whereColumns(t), whereTextRules(t))
 	return checked, explainGenerated(t, err)
 }
 

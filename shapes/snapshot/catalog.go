@@ -43,12 +43,23 @@ WHERE n.nspname = $1 AND c.relname = $2`
 
 const lookupColumnsSQL = `
 SELECT a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull, a.attgenerated::text,
-       t.typname, t.typcategory = 'A' AND t.typelem <> 0, coalesce(et.typname, '')
+       t.typname, t.typcategory = 'A' AND t.typelem <> 0, coalesce(et.typname, ''),
+       CASE WHEN a.attcollation IN (0, 100) THEN ''
+            WHEN co.collprovider = 'c' THEN coalesce(co.collcollate, co.collname)
+            ELSE 'icu:' || co.collname END
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
 WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum`
+
+// lookupDatabaseSQL reads the database's default text rules (Postgres 15:
+// datlocprovider 'i' means ICU, whose locale is daticulocale).
+const lookupDatabaseSQL = `
+SELECT CASE WHEN datlocprovider = 'i' THEN 'icu:' || coalesce(daticulocale, '') ELSE datcollate END,
+       CASE WHEN datlocprovider = 'i' THEN 'icu:' || coalesce(daticulocale, '') ELSE datctype END
+FROM pg_catalog.pg_database WHERE datname = current_database()`
 
 const lookupPrimaryKeySQL = `
 SELECT a.attname
@@ -74,6 +85,9 @@ func LookupTable(ctx context.Context, q Querier, schema, name string) (*events.T
 		return nil, &NotATableError{Schema: schema, Name: name, Kind: kind}
 	}
 	t.ReplicaIdentityFull = ident == "f"
+	if err := q.QueryRow(ctx, lookupDatabaseSQL).Scan(&t.DefaultCollation, &t.CType); err != nil {
+		return nil, fmt.Errorf("read the database's collation and ctype: %w", err)
+	}
 
 	rows, err := q.Query(ctx, lookupColumnsSQL, t.OID)
 	if err != nil {
@@ -84,7 +98,7 @@ func LookupTable(ctx context.Context, q Querier, schema, name string) (*events.T
 		var c events.TableColumn
 		var generated, elem string
 		var dims int32
-		if err := rows.Scan(&c.Name, &c.TypeOID, &c.TypeMod, &dims, &c.NotNull, &generated, &c.TypeName, &c.IsArray, &elem); err != nil {
+		if err := rows.Scan(&c.Name, &c.TypeOID, &c.TypeMod, &dims, &c.NotNull, &generated, &c.TypeName, &c.IsArray, &elem, &c.Collation); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read columns of %q.%q: %w", schema, name, err)
 		}

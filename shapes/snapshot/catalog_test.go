@@ -89,6 +89,21 @@ func TestLookupTable(t *testing.T) {
 			t.Errorf("domain column's type is %s, not the domain %s", want, oid)
 		}
 	})
+	t.Run("collations", func(t *testing.T) {
+		d.exec(t, `CREATE TABLE collated (a text COLLATE "C", b text COLLATE "POSIX", c text, d varchar(4) COLLATE "C.utf8", n int)`)
+		tb := d.lookup(t, "public", "collated")
+		var got []string
+		for _, c := range tb.Columns {
+			got = append(got, c.Collation)
+		}
+		if want := []string{"C", "POSIX", "", "C.utf8", ""}; !reflect.DeepEqual(got, want) {
+			t.Errorf("column collations %q, want %q", got, want)
+		}
+		// The shared test cluster is initialised with --locale=C.
+		if tb.DefaultCollation != "C" || tb.CType != "C" {
+			t.Errorf("database collation %q ctype %q, want C and C", tb.DefaultCollation, tb.CType)
+		}
+	})
 	t.Run("partitioned table", func(t *testing.T) {
 		tb := d.lookup(t, "public", "parted")
 		if !reflect.DeepEqual(tb.PrimaryKey, []int{0, 1}) {

@@ -4,8 +4,16 @@ import "fmt"
 
 // Check type-checks e against the root table's columns (SHAPE_API §20.3,
 // §20.5) and returns the typed expression that Eval and SQL use. Column
-// indexes in Eval's row function are positions in cols.
+// indexes in Eval's row function are positions in cols. Text follows the C
+// locale; CheckWith takes the database's rules.
 func (e *Expr) Check(cols []Column) (*Expr, error) {
+	return e.CheckWith(cols, TextRules{})
+}
+
+// CheckWith is Check under the database's text rules: case folding by its
+// ctype, and ordering comparisons of text rejected unless their collation
+// is byte-ordered (SHAPE_API §20.6).
+func (e *Expr) CheckWith(cols []Column, rules TextRules) (*Expr, error) {
 	c := &checker{cols: cols, byName: make(map[string]int, len(cols)), params: map[int]Type{}}
 	for i, col := range cols {
 		c.byName[col.Name] = i
@@ -20,9 +28,12 @@ func (e *Expr) Check(cols []Column) (*Expr, error) {
 	if root, err = c.coerce(root, Bool); err != nil {
 		return nil, err
 	}
-	f := &folder{}
+	if err := rules.checkTextOrder(root); err != nil {
+		return nil, err
+	}
+	f := &folder{ev: evaluator{rules: &rules}}
 	folded, planErr := f.fold(root)
-	return &Expr{text: e.text, params: e.params, root: root, folded: folded, planErr: planErr, columns: cols, checked: true}, nil
+	return &Expr{text: e.text, params: e.params, root: root, folded: folded, planErr: planErr, columns: cols, rules: rules, checked: true}, nil
 }
 
 type checker struct {

@@ -22,7 +22,7 @@ func (e *Expr) Eval(row Row) (Value, error) {
 	if e.planErr != nil {
 		return Value{}, e.planErr
 	}
-	ev := &evaluator{row: row, cache: make([]Value, len(e.columns)), loaded: make([]bool, len(e.columns))}
+	ev := &evaluator{row: row, cache: make([]Value, len(e.columns)), loaded: make([]bool, len(e.columns)), rules: &e.rules}
 	return ev.eval(e.folded)
 }
 
@@ -31,6 +31,7 @@ type evaluator struct {
 	row    Row
 	cache  []Value
 	loaded []bool
+	rules  *TextRules // never nil
 }
 
 func (ev *evaluator) eval(n node) (Value, error) {
@@ -101,7 +102,7 @@ func (ev *evaluator) eval(n node) (Value, error) {
 		}
 		text, pat := s.s, p.s
 		if x.insensitive {
-			text, pat = asciiLower(text), asciiLower(pat)
+			text, pat = ev.rules.lower(text), ev.rules.lower(pat)
 		}
 		m, err := matchLike(text, pat)
 		if err != nil {
@@ -364,7 +365,7 @@ func (ev *evaluator) call(x *call) (Value, error) {
 		return nullOf(Text), err
 	}
 	if x.name == "lower" {
-		return Value{t: Text, s: asciiLower(v.s)}, nil
+		return Value{t: Text, s: ev.rules.lower(v.s)}, nil
 	}
-	return Value{t: Text, s: asciiUpper(v.s)}, nil
+	return Value{t: Text, s: ev.rules.upper(v.s)}, nil
 }

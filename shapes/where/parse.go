@@ -27,6 +27,7 @@ type Expr struct {
 	folded  node // what Eval runs: root after planner-style constant folding
 	planErr error
 	columns []Column
+	rules   TextRules
 	checked bool
 }
 
