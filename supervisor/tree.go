@@ -307,6 +307,7 @@ func (w *wiring) shapesSpec(start manager.ShapesStart, publicationName string) a
 			columns = append(slices.Clone(columns), -1)
 		}
 		whereSQL, whereArgs := cond.SQLFrom(1)
+		route := routeCondition(cond)
 		cspec := consumer.ChildSpec(consumer.Config{
 			Shape: e.ID, Handle: e.Handle, Table: e.Table, Columns: columns, Replica: consumerReplica(e.Definition.Replica),
 			Match:  rowMatcher(cond),
@@ -331,7 +332,7 @@ func (w *wiring) shapesSpec(start manager.ShapesStart, publicationName string) a
 				Label: registry.SnapshotLabel(e.Handle),
 				Producer: snapshot.ActorProducer(snapshot.ActorConfig{
 					Kit: d.Kit, Shape: e.ID, Handle: e.Handle, Table: table, Columns: columns, ServerVersion: int(w.backend.serverVersion.Load()),
-					Where: whereSQL, Args: whereArgs,
+					Where: whereSQL, Args: whereArgs, Route: route,
 					Pool: w.snap.Pool, EnsurePublished: ensurePublished,
 					Collector: w.ids.collector, Consumer: consumerPID, Writer: w.ids.writer, Registry: w.ids.registry,
 					Log: log.Named("snapshot"),
@@ -372,7 +373,7 @@ func (w *wiring) shapesSpec(start manager.ShapesStart, publicationName string) a
 					Strategy: actors.OneForOne, Backoff: actors.Backoff(time.Second, 30*time.Second, 0.2, time.Minute),
 				}), Bound: actors.Count(4096), Policy: actors.Credit},
 				{Label: registry.Label, Producer: registry.Producer(registry.Config{
-					View: w.registry, Records: records, Children: children, Consumers: w.ids.consumers, Collector: w.ids.collector,
+					View: w.registry, Records: records, Children: children, Route: storedRoute, Consumers: w.ids.consumers, Collector: w.ids.collector,
 					Status: w.ids.status, Kit: d.Kit, Log: log.Named("registry"), Purge: purge, Writer: w.ids.writer,
 				}), Bound: registry.Bound(), Policy: registry.Policy},
 			},

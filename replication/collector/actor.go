@@ -9,6 +9,7 @@ import (
 
 	"github.com/shapesync/shapesync/actors"
 	"github.com/shapesync/shapesync/replication/lsn"
+	"github.com/shapesync/shapesync/shapes/filter"
 	"github.com/shapesync/shapesync/shapes/protocol"
 )
 
@@ -173,7 +174,17 @@ func (c *collector) subscribe(ctx actor.Context, m *protocol.Subscribe) {
 		c.cfg.Log.Error("collector: Subscribe without a consumer PID ignored", zap.Uint64("shape", uint64(m.Shape)))
 		return
 	}
-	if old := c.r.Subscribe(m.Shape, m.Handle, tableName{m.Schema, m.Table}, m.Consumer); old != nil && !old.Equal(m.Consumer) {
+	cond, ok := m.Route.(filter.Condition)
+	if !ok && m.Route != nil {
+		c.cfg.Log.Error("collector: Subscribe with a route that is not a filter.Condition; the shape gets every change of its table",
+			zap.Uint64("shape", uint64(m.Shape)), zap.String("handle", m.Handle), zap.String("route", fmt.Sprintf("%T", m.Route)))
+	}
+	old, err := c.r.Subscribe(m.Shape, m.Handle, tableName{Schema: m.Schema, Name: m.Table}, m.Consumer, cond)
+	if err != nil {
+		c.cfg.Log.Error("collector: malformed route; the shape gets every change of its table",
+			zap.Uint64("shape", uint64(m.Shape)), zap.String("handle", m.Handle), zap.Error(err))
+	}
+	if old != nil && !old.Equal(m.Consumer) {
 		ctx.Unwatch(old)
 	}
 	// A consumer that is already gone answers the Watch with Terminated at

@@ -10,6 +10,7 @@ import (
 	"github.com/shapesync/shapesync/replication/events"
 	"github.com/shapesync/shapesync/replication/flush"
 	"github.com/shapesync/shapesync/replication/lsn"
+	"github.com/shapesync/shapesync/shapes/filter"
 	"github.com/shapesync/shapesync/shapes/protocol"
 )
 
@@ -17,7 +18,8 @@ import (
 // delivered: the txn-builder keeps one event in flight, so it is a bug there.
 var errBusy = errors.New("collector: an event arrived while the previous one is still being delivered (the txn-builder must keep one event in flight)")
 
-// tableName names a table the way the stream's Relation does.
+// tableName names a table the way the stream's Relation does (the
+// index's filter.TableKey, converted).
 type tableName struct{ Schema, Name string }
 
 // route is one subscribed shape.
@@ -77,9 +79,14 @@ type inflight struct {
 // de-duplication watermark and the flush tracker. It does no I/O and knows
 // no actor context; the actor carries out its Steps.
 type router struct {
-	routes  map[protocol.ShapeID]*route
-	byTable map[tableName]map[protocol.ShapeID]*route
-	byPID   map[string]protocol.ShapeID
+	routes map[protocol.ShapeID]*route
+	// index holds every route's condition: per change it names the shapes
+	// whose condition the old or the new row may satisfy.
+	index  *filter.Index[protocol.ShapeID]
+	tables map[tableName]*tableState
+	byPID  map[string]protocol.ShapeID
+	// found is the reused buffer of a fragment's audience.
+	found []protocol.ShapeID
 
 	tracker *flush.Tracker
 	// flushed is each shape's newest durable commit as reported by the
@@ -105,7 +112,8 @@ type router struct {
 func newRouter(start lsn.LSN) *router {
 	return &router{
 		routes:  map[protocol.ShapeID]*route{},
-		byTable: map[tableName]map[protocol.ShapeID]*route{},
+		index:   filter.New[protocol.ShapeID](),
+		tables:  map[tableName]*tableState{},
 		byPID:   map[string]protocol.ShapeID{},
 		tracker: flush.NewTracker(start),
 		flushed: map[protocol.ShapeID]lsn.LSN{},
@@ -126,12 +134,23 @@ func (r *router) Shapes() int { return len(r.routes) }
 func (r *router) Busy() bool { return r.cur != nil }
 
 // Subscribe adds (or replaces) a shape's route; it applies to every event
-// handled after it. It returns the consumer PID it replaced, if any.
-func (r *router) Subscribe(shape protocol.ShapeID, handle string, table tableName, pid *actors.PID) (replaced *actors.PID) {
+// handled after it. The shape gets the changes of the table whose old or
+// new row may satisfy cond (nil: every change). It returns the consumer PID
+// it replaced, if any, and an error when cond is malformed; the shape then
+// gets every change of the table, for its consumer filters anyway.
+func (r *router) Subscribe(shape protocol.ShapeID, handle string, table tableName, pid *actors.PID, cond filter.Condition) (replaced *actors.PID, err error) {
 	if old, ok := r.routes[shape]; ok {
 		replaced = old.pid
 		delete(r.byPID, old.pid.Id)
-		delete(r.byTable[old.table], shape)
+		r.leaveTable(shape, old.table)
+	}
+	if cond == nil {
+		cond = filter.All{}
+	}
+	if err = r.index.Add(filter.TableKey(table), shape, cond); err != nil {
+		if allErr := r.index.Add(filter.TableKey(table), shape, filter.All{}); allErr != nil {
+			panic(allErr) // All is always valid
+		}
 	}
 	rt := &route{shape: shape, handle: handle, table: table, pid: pid}
 	if r.txn != nil {
@@ -139,11 +158,8 @@ func (r *router) Subscribe(shape protocol.ShapeID, handle string, table tableNam
 	}
 	r.routes[shape] = rt
 	r.byPID[pid.Id] = shape
-	if r.byTable[table] == nil {
-		r.byTable[table] = map[protocol.ShapeID]*route{}
-	}
-	r.byTable[table][shape] = rt
-	return replaced
+	r.joinTable(shape, table)
+	return replaced, err
 }
 
 // Unsubscribe removes a shape: it no longer receives events, no longer pins
@@ -157,12 +173,7 @@ func (r *router) Unsubscribe(shape protocol.ShapeID) (*route, step, error) {
 	}
 	delete(r.routes, shape)
 	delete(r.byPID, rt.pid.Id)
-	if m := r.byTable[rt.table]; m != nil {
-		delete(m, shape)
-		if len(m) == 0 {
-			delete(r.byTable, rt.table)
-		}
-	}
+	r.leaveTable(shape, rt.table)
 	delete(r.flushed, shape)
 	r.tracker.RemoveShape(trackerID(shape))
 	if r.cur == nil {
@@ -289,7 +300,8 @@ func (r *router) deliver() (step, error) {
 		}
 	}
 	// Relation events need no delivery: consumers compare each change's
-	// relation with their table.
+	// relation with their table, and the first change under a new relation
+	// reaches every shape of its table (audience).
 	return r.complete()
 }
 
@@ -306,32 +318,19 @@ func (r *router) deliverFragment(ev *protocol.Event, f *events.Fragment) (step, 
 		r.txn = &openTxn{id: r.txns, epoch: ev.Epoch, xid: f.Xid, commitLSN: f.CommitLSN, got: map[protocol.ShapeID]bool{}}
 	}
 	t := r.txn
-	targets := map[protocol.ShapeID]bool{}
-	var lastRel *events.Relation
-	for i := range f.Changes {
-		rel := f.Changes[i].Relation
-		if rel == nil || rel == lastRel {
-			continue
-		}
-		lastRel = rel
-		for id := range r.byTable[tableName{rel.Schema, rel.Name}] {
-			targets[id] = true
-		}
-	}
+	ids := r.audience(f, r.found[:0])
 	if f.Commit || len(f.Changes) == 0 {
 		// The shapes that got part of the transaction need its end, with or
 		// without changes of their own in this fragment.
 		for _, id := range t.shapes {
 			if _, ok := r.routes[id]; ok {
-				targets[id] = true
+				ids = append(ids, id)
 			}
 		}
 	}
-	ids := make([]protocol.ShapeID, 0, len(targets))
-	for id := range targets {
-		ids = append(ids, id)
-	}
 	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	r.found = ids[:0]
 	var st step
 	for _, id := range ids {
 		rt := r.routes[id]

@@ -92,9 +92,9 @@ func answerAll(t *testing.T, r *router, st step) step {
 
 func newTestRouter(start lsn.LSN) *router {
 	r := newRouter(start)
-	r.Subscribe(1, "h1", tableName{"public", "a"}, pid("c1"))
-	r.Subscribe(2, "h2", tableName{"public", "b"}, pid("c2"))
-	r.Subscribe(3, "h3", tableName{"public", "a"}, pid("c3"))
+	r.Subscribe(1, "h1", tableName{"public", "a"}, pid("c1"), nil)
+	r.Subscribe(2, "h2", tableName{"public", "b"}, pid("c2"), nil)
+	r.Subscribe(3, "h3", tableName{"public", "a"}, pid("c3"), nil)
 	return r
 }
 
@@ -354,7 +354,7 @@ func TestRouterSubscriptionTakesEffectForLaterEvents(t *testing.T) {
 	t.Parallel()
 	r := newTestRouter(0)
 	st := must(r.Event(ev(1, 1, frag(10, 100, true, false, relA))))
-	r.Subscribe(4, "h4", tableName{"public", "a"}, pid("c4"))
+	r.Subscribe(4, "h4", tableName{"public", "a"}, pid("c4"), nil)
 	if strings.Contains(strings.Join(describe(st), ","), ":4") {
 		t.Fatal("a subscription reached an event already dispatched")
 	}
@@ -407,7 +407,7 @@ func TestRouterMarksEachShapesFirstFragment(t *testing.T) {
 	r := newTestRouter(0)
 	first := frag(10, 100, true, false, relA)
 	answerAll(t, r, must(r.Event(ev(1, 1, first))))
-	r.Subscribe(4, "h4", tableName{"public", "b"}, pid("c4"))
+	r.Subscribe(4, "h4", tableName{"public", "b"}, pid("c4"), nil)
 	middle := frag(10, 100, false, false, relB)
 	st := must(r.Event(ev(1, 2, middle)))
 	if !hasBegin(t, st, 2) {

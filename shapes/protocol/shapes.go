@@ -10,8 +10,9 @@ import (
 type ShapeID uint64
 
 // Subscribe asks the collector to route changes of one table to a
-// consumer. The collector answers Subscribed only once the route takes
-// effect, so the snapshot taken after it misses nothing (I1).
+// consumer: those whose old or new row may satisfy Route. The collector
+// answers Subscribed only once the route takes effect, so the snapshot
+// taken after it misses nothing (I1).
 type Subscribe struct {
 	Shape    ShapeID
 	Handle   string
@@ -20,6 +21,12 @@ type Subscribe struct {
 	Consumer *actors.PID
 	ReplyTo  *actors.PID
 	Seq      uint64
+	// Route is the shape's routing condition for the collector's index: a
+	// filter.Condition built by the wiring from the where clause (this
+	// layer-0 package cannot name the type; the collector asserts it). Nil
+	// routes every change of the table; any other type is refused by the
+	// collector, which then routes every change too.
+	Route any
 }
 
 // Subscribed acknowledges Subscribe. Streamed lists the xids of the

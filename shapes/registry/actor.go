@@ -61,6 +61,10 @@ type Config struct {
 	// Children returns the actors of a shape to add to the consumers
 	// supervisor: its consumer first, then (for a new shape) its snapshot.
 	Children func(e *Entry, restored bool) []actors.ChildSpec
+	// Route returns the routing condition a restored shape subscribes with
+	// (protocol.Subscribe.Route, built by the wiring). Nil: none, so the
+	// collector routes every change of the shape's table to it.
+	Route func(e *Entry) any
 	// Consumers is the supervisor the shapes' actors are added to.
 	Consumers *actors.PID
 	// Collector receives the subscriptions of restored shapes and, once
@@ -265,7 +269,12 @@ func (r *registry) onChildAdded(ctx actor.Context, m *actors.ChildAdded) {
 	}
 	if e, ok := r.restoring[h]; ok {
 		delete(r.restoring, h)
-		ctx.Send(r.cfg.Collector, &protocol.Subscribe{Shape: e.ID, Handle: e.Handle, Schema: e.Table.Schema, Table: e.Table.Name, Consumer: m.PID, ReplyTo: ctx.Self()})
+		var route any
+		if r.cfg.Route != nil {
+			route = r.cfg.Route(e)
+		}
+		ctx.Send(r.cfg.Collector, &protocol.Subscribe{Shape: e.ID, Handle: e.Handle, Schema: e.Table.Schema, Table: e.Table.Name,
+			Consumer: m.PID, ReplyTo: ctx.Self(), Route: route})
 		r.maybeReady(ctx)
 	}
 }

@@ -29,6 +29,9 @@ type ActorConfig struct {
 	// … bound to Args (Request.Where); "" selects every row.
 	Where string
 	Args  []any
+	// Route is the routing condition sent with the Subscribe
+	// (protocol.Subscribe.Route, built by the wiring); nil: every change.
+	Route any
 	// ChangesOnly is log=changes_only: only snapshot-end is stored.
 	ChangesOnly   bool
 	ServerVersion int
@@ -193,7 +196,7 @@ func (a *snapshotActor) start(ctx actor.Context) {
 			EnsurePublished: cfg.EnsurePublished,
 			Subscribe: func(c context.Context) error {
 				return call(c, cfg.Collector, &streamed, func(seq uint64) any {
-					return &protocol.Subscribe{Shape: cfg.Shape, Handle: cfg.Handle, Schema: cfg.Table.Schema, Table: cfg.Table.Name, Consumer: cfg.Consumer, ReplyTo: self, Seq: seq}
+					return &protocol.Subscribe{Shape: cfg.Shape, Handle: cfg.Handle, Schema: cfg.Table.Schema, Table: cfg.Table.Name, Consumer: cfg.Consumer, ReplyTo: self, Seq: seq, Route: cfg.Route}
 				})
 			},
 			Streamed: func() []uint32 { return streamed },
