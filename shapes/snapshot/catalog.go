@@ -106,7 +106,13 @@ func LookupTable(ctx context.Context, q Querier, schema, name string) (*events.T
 		if generated != "" {
 			c.Generated = generated[0]
 		}
-		if c.IsArray && elem != "" {
+		switch {
+		case c.IsArray && c.Dims == 0:
+			// No dimensions in the catalog (CREATE TABLE AS, int2vector,
+			// oidvector): SHAPE_API §13 describes the column by its own type
+			// name, which is not always "_" + the element's (int2vector).
+			c.IsArray = false
+		case c.IsArray && elem != "":
 			c.TypeName = elem
 		}
 		index[c.Name] = len(t.Columns)

@@ -8,10 +8,18 @@ import (
 	"github.com/shapesync/shapesync/shapes/where"
 )
 
+// firstUserOID is Postgres' FirstNormalObjectId: types with an OID at or
+// above it were created by users or extensions (domains, enums, composites,
+// ranges). Only domains render differently under ::text and the output
+// function; for the others concat gives the same text.
+const firstUserOID = 16384
+
 // SelectSQL builds the snapshot query for a table's given columns (indexes
 // into t.Columns, in the order the values should come back). Every value is
 // read as text, the form the replication stream uses (SHAPE_API §12.6);
-// char(n) goes through concat so its padding survives the cast.
+// char(n) and user-defined types go through concat (the output function,
+// which pgoutput uses too) so char(n) padding survives and domains read as
+// the stream sends them.
 func SelectSQL(t *events.Table, columns []int) (string, error) {
 	return SelectWhereSQL(t, columns, "")
 }
@@ -42,9 +50,13 @@ func SelectWhereSQL(t *events.Table, columns []int, cond string) (string, error)
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if col.TypeName == "bpchar" && !col.IsArray {
-			// concat keeps the padding that ::text trims; the CASE keeps NULL,
-			// which concat would turn into ''.
+		if !col.IsArray && (col.TypeName == "bpchar" || col.TypeOID >= firstUserOID) {
+			// concat renders with the type's output function, as pgoutput
+			// does: it keeps the padding that ::text trims from char(n), and
+			// a domain's ::text is its base type's cast (a domain over
+			// char(n) would lose its padding, one over bool or inet would
+			// differ from the stream and so break its keys). The CASE keeps
+			// NULL, which concat would turn into ''.
 			b.WriteString("CASE WHEN " + q + " IS NULL THEN NULL ELSE concat(" + q + ", '') END")
 		} else {
 			b.WriteString(q + "::text")
