@@ -23,8 +23,6 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(withCluster{m})
 }
 
-const wait = actortest.Wait
-
 func eventually(t *testing.T, what string, fn func() bool) {
 	t.Helper()
 	actortest.Eventually(t, what, fn)

@@ -142,7 +142,8 @@ type call struct {
 	t    Type
 }
 
-// subscript is a[i] on a one-dimensional array.
+// subscript is a[i] (NULL unless a has one dimension holding i); other
+// subscripts and slices are arrayRef nodes (array_ops.go).
 type subscript struct {
 	pos
 	arg, index node
@@ -153,6 +154,7 @@ type arrayCons struct {
 	pos
 	elems []node
 	t     Type
+	multi bool // the elements are arrays: the result has one more dimension
 }
 
 func (n *colRef) typ() Type     { return n.t }

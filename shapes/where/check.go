@@ -61,7 +61,7 @@ func (c *checker) coerce(n node, t Type) (node, error) {
 			}
 			v, err := parseValue(t, x.raw)
 			if err != nil {
-				return nil, errAt(n, "invalid syntax for type %s: %s", t, x.raw)
+				return nil, literalErr(n, t, x.raw, err)
 			}
 			return &constant{pos: x.pos, t: t, raw: x.raw, v: v}, nil
 		}
@@ -73,13 +73,13 @@ func (c *checker) coerce(n node, t Type) (node, error) {
 			c.params[x.n] = t
 			v, err := parseValue(t, x.raw)
 			if err != nil {
-				return nil, errAt(n, "invalid syntax for type %s: %s", t, x.raw)
+				return nil, literalErr(n, t, x.raw, err)
 			}
 			return &param{pos: x.pos, n: x.n, raw: x.raw, t: t, v: v}, nil
 		}
 	}
 	from := n.typ()
-	if isNumber(from) && isNumber(t) && numberRank(from) < numberRank(t) || isTextual(from) && isTextual(t) {
+	if isNumber(from) && isNumber(t) && numberRank(from) < numberRank(t) || isTextual(from) && isTextual(t) || widensDateTime(from, t) {
 		return &cast{pos: pos(n.at()), arg: n, t: t}, nil
 	}
 	return nil, errAt(n, "cannot use a value of type %s as type %s", from, t)
@@ -97,7 +97,7 @@ func (c *checker) coerceBool(n node, what string) (node, error) {
 func (c *checker) common(what string, ns ...node) (Type, error) {
 	t := Unknown
 	for _, n := range ns {
-		nt, ok := commonType(t, n.typ())
+		nt, ok := unionType(t, n.typ())
 		if !ok {
 			return "", errAt(n, "%s types %s and %s cannot be matched", what, t, n.typ())
 		}
@@ -151,12 +151,15 @@ func (c *checker) check(n node) (node, error) {
 		}
 		v, err := parseValue(x.t, x.raw)
 		if err != nil {
-			return nil, errAt(n, "invalid syntax for type %s: %s", x.t, x.raw)
+			return nil, literalErr(n, x.t, x.raw, err)
 		}
 		return &constant{pos: x.pos, t: x.t, raw: x.raw, v: v}, nil
 	case *param:
 		return &param{pos: x.pos, n: x.n, raw: x.raw, t: Unknown, v: Value{t: Unknown, s: x.raw}}, nil
 	case *cast:
+		if ac, ok := x.arg.(*arrayCons); ok && x.t.IsArray() {
+			return c.checkArrayCons(ac, x.t) // ARRAY[…]::t[] casts the elements
+		}
 		arg, err := c.check(x.arg)
 		if err != nil {
 			return nil, err
@@ -166,6 +169,9 @@ func (c *checker) check(n node) (node, error) {
 		}
 		if !canCast(arg.typ(), x.t) {
 			return nil, errAt(n, "unknown cast from type %s to type %s", arg.typ(), x.t)
+		}
+		if err := checkDateTimeCast(arg, x.t); err != nil {
+			return nil, err
 		}
 		if arg.typ() == x.t {
 			return arg, nil
@@ -228,8 +234,10 @@ func (c *checker) check(n node) (node, error) {
 				return nil, errAt(n, "operator does not exist: %s ~~ %s", arg.typ(), pat.typ())
 			}
 		}
-		if arg, err = c.coerce(arg, Text); err != nil {
-			return nil, err
+		if arg.typ() != Bpchar { // bpcharlike matches the padded value
+			if arg, err = c.coerce(arg, Text); err != nil {
+				return nil, err
+			}
 		}
 		if pat, err = c.coerce(pat, Text); err != nil {
 			return nil, err
@@ -247,6 +255,12 @@ func (c *checker) check(n node) (node, error) {
 		r, err := c.check(x.r)
 		if err != nil {
 			return nil, err
+		}
+		if bc, ok, err := c.byteaConcat(x, l, r); ok {
+			return bc, err
+		}
+		if ac, ok, err := c.arrayConcat(x, l, r); ok {
+			return ac, err
 		}
 		lt, rt := l.typ(), r.typ()
 		if lt.IsArray() || rt.IsArray() || !(isTextual(lt) || isTextual(rt) || lt == Unknown || rt == Unknown) {
@@ -290,24 +304,13 @@ func (c *checker) check(n node) (node, error) {
 		}
 		return &subscript{pos: x.pos, arg: arg, index: idx, t: arg.typ().Elem()}, nil
 	case *arrayCons:
-		elems, err := c.checkAll(x.elems)
-		if err != nil {
-			return nil, err
-		}
-		if len(elems) == 0 {
-			return nil, errAt(n, "cannot determine type of empty array")
-		}
-		t, err := c.common("ARRAY", elems...)
-		if err != nil {
-			return nil, err
-		}
-		if t.IsArray() {
-			return nil, errAt(n, "multi-dimensional arrays are not supported")
-		}
-		if elems, err = c.coerceAll(elems, t); err != nil {
-			return nil, err
-		}
-		return &arrayCons{pos: x.pos, elems: elems, t: arrayOf(t)}, nil
+		return c.checkArrayCons(x, "")
+	case *arrayOp:
+		return c.checkArrayOp(x)
+	case *arrayFunc:
+		return c.checkArrayFunc(x)
+	case *arrayRef:
+		return c.checkArrayRef(x)
 	}
 	return nil, errAt(n, "unsupported expression")
 }

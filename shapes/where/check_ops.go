@@ -47,6 +47,8 @@ func hasColumn(n node) bool {
 		return anyColumn(x.elems)
 	case *subscript:
 		return hasColumn(x.arg) || hasColumn(x.index)
+	case interface{ operands() []node }:
+		return anyColumn(x.operands())
 	}
 	return false
 }
@@ -179,11 +181,17 @@ func (c *checker) checkQuantified(x *quantified) (node, error) {
 }
 
 func (c *checker) checkArith(x *arith) (node, error) {
+	if isExtOp(x.op) || x.l == nil && x.op != "-" && x.op != "+" {
+		return c.checkExtOp(x)
+	}
 	r, err := c.check(x.r)
 	if err != nil {
 		return nil, err
 	}
 	if x.l == nil {
+		if isDateTime(r.typ()) {
+			return c.checkDateTimeArith(x, nil, r)
+		}
 		if !isNumber(r.typ()) {
 			return nil, errAt(x, "operator does not exist: %s %s", x.op, r.typ())
 		}
@@ -197,11 +205,14 @@ func (c *checker) checkArith(x *arith) (node, error) {
 		return nil, err
 	}
 	lt, rt := l.typ(), r.typ()
+	if isDateTime(lt) || isDateTime(rt) {
+		return c.checkDateTimeArith(x, l, r)
+	}
 	if lt == Unknown && rt == Unknown {
 		return nil, errAt(x, "operator is not unique: unknown %s unknown", x.op)
 	}
 	t, ok := commonType(lt, rt)
-	if !ok || !isNumber(t) {
+	if !ok || !isNumber(t) || x.op == "%" && isFloat(t) {
 		return nil, errAt(x, "operator does not exist: %s %s %s", lt, x.op, rt)
 	}
 	if l, err = c.coerce(l, t); err != nil {
@@ -236,6 +247,10 @@ func (c *checker) checkCall(x *call) (node, error) {
 			}
 		}
 		return &call{pos: x.pos, name: x.name, args: args, t: Text}, nil
+	case "justify_days", "justify_hours", "justify_interval":
+		return c.checkDateTimeCall(x, args)
+	case "timezone":
+		return c.checkTimezone(x, args)
 	}
 	t, err := c.common(x.name, args...)
 	if err != nil {

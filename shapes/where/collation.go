@@ -171,6 +171,8 @@ func children(n node) []node {
 		return x.elems
 	case *subscript:
 		return []node{x.arg, x.index}
+	case interface{ operands() []node }:
+		return x.operands()
 	}
 	return nil
 }

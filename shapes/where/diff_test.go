@@ -12,26 +12,32 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"pgregory.net/rapid"
-
-	"github.com/shapesync/shapesync/replication/pgcluster"
-	"github.com/shapesync/shapesync/replication/pgcluster/pgtest"
 )
 
 // diffColumns are the typed columns of the differential test's rows.
-var diffColumns = []Column{{"i4", "int4"}, {"i8", "int8"}, {"n", "numeric"}, {"s", "text"}, {"b", "bool"}, {"i2", "int2"}, {"arr", "_int4"}, {"v", "varchar"}, {"u", "uuid"}}
+var diffColumns = append(append([]Column{{"i4", "int4"}, {"i8", "int8"}, {"n", "numeric"}, {"s", "text"}, {"b", "bool"}, {"i2", "int2"}, {"arr", "_int4"}, {"v", "varchar"}, {"u", "uuid"},
+	{"f4", "float4"}, {"f8", "float8"}, {"by", "bytea"}, {"c", "bpchar"}, {"nm", "name"}}, dateTimeDiffColumns...), arrayDiffColumns...)
 
 // Row values in Postgres's own text output form, as the stream gives them.
-var diffValues = [][]string{
+var diffValues = append(append([][]string{
 	{"0", "1", "-1", "2", "7", "-7", "100", "2147483647", "-2147483648", "46341", "65536"},
 	{"0", "1", "-1", "3", "9223372036854775807", "-9223372036854775808", "3000000000", "4294967296", "-12"},
 	{"0", "1.5", "-2.25", "0.001", "100", "3", "-7", "12.340", "NaN", "Infinity", "-Infinity", "0.3333", "99999999999999999999", "2147483647.5"},
-	{"", "a", "abc", "A", "Abc", "%", "_", `a\`, "12", " 7 ", "é", "É", "t", "true", "abc%", "a_c", "-3", "1.5", "NaN", "{1,2}"},
+	{"", "a", "abc", "A", "Abc", "%", "_", `a\`, "12", " 7 ", "é", "É", "t", "true", "abc%", "a_c", "-3", "1.5", "NaN", "{1,2}", " -Inf ", "1e400", "0x1p3", "1e-46"},
 	{"t", "f"},
 	{"0", "1", "-1", "32767", "-32768", "300"},
 	{"{}", "{1,2,3}", "{NULL,1}", "{-2147483648,7}", "{0}"},
 	{"", "a", "abc", "B", "12", "a%", "é"},
 	{"00000000-0000-0000-0000-000000000000", "0b5c8f3e-1d2a-4c5b-9e8f-7a6b5c4d3e2f", "ffffffff-ffff-ffff-ffff-ffffffffffff", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
-}
+	{"0", "1", "-1", "1.5", "-0", "NaN", "Infinity", "-Infinity", "3.4028235e+38", "-3.4028235e+38", "1e-45", "1.1754944e-38", "0.1",
+		"2.5", "3.5", "16777216", "16777218", "1e+10", "32767.5", "7", "0.3", "2.1474836e+09"},
+	{"0", "1", "-1", "1.5", "-0", "NaN", "Infinity", "-Infinity", "1.7976931348623157e+308", "-1e+308", "5e-324", "1e-300", "0.1",
+		"2.5", "3.5", "-2.5", "2147483647.5", "2147483648", "-2147483648.5", "9.223372036854776e+18", "16777217", "9007199254740992",
+		"0.30000000000000004", "9.999999999999999e+22", "32767.5", "100", "7", "0.001", "1e+16"},
+	{`\x`, `\x00`, `\x0102`, `\xff`, `\x7f`, `\x010203`, `\x41`, `\x6162`, `\x00ff`, `\x5c`},
+	{"ab  ", "a   ", "    ", "abcd", "é   ", "", "ab", "a\t  ", "A   ", "12  "},
+	{"ab", "", "a b", "Abc", "é", strings.Repeat("x", 63), "ab ", "12"},
+}, dateTimeDiffValues...), arrayDiffValues...)
 
 // exprGen writes random where clauses of the supported subset, mostly
 // well typed, over diffColumns and a parameter list.
@@ -52,11 +58,15 @@ func (g *exprGen) param() string {
 func (g *exprGen) num(d int) string {
 	if d <= 0 {
 		return g.pick("i4", "i8", "n", "i2", "1", "0", "-1", "2", "3", "2147483647", "2147483648", "-2147483648",
-			"9223372036854775807", "1.5", "0.001", "-2.5", "100", "i4", "n", "i8")
+			"9223372036854775807", "1.5", "0.001", "-2.5", "100", "i4", "n", "i8", "f4", "f8")
 	}
-	switch g.r.IntN(12) {
+	switch g.r.IntN(14) {
 	case 0, 1, 2:
 		return "(" + g.num(d-1) + " " + g.pick("+", "-", "*", "/", "%") + " " + g.num(d-1) + ")"
+	case 10:
+		return g.float(d)
+	case 11:
+		return g.mathExpr(d)
 	case 3:
 		return "(- " + g.num(d-1) + ")"
 	case 4:
@@ -64,7 +74,7 @@ func (g *exprGen) num(d int) string {
 	case 5:
 		return g.pick("coalesce", "greatest", "least") + "(" + g.num(d-1) + ", " + g.num(d-1) + ")"
 	case 6:
-		return "(" + g.text(d-1) + ")::" + g.pick("int4", "int8", "numeric", "int2")
+		return "(" + g.text(d-1) + ")::" + g.pick("int4", "int8", "numeric", "int2", "float4", "float8")
 	case 7:
 		return g.param() + "::" + g.pick("int4", "int8", "numeric")
 	case 8:
@@ -77,7 +87,7 @@ func (g *exprGen) num(d int) string {
 
 func (g *exprGen) text(d int) string {
 	if d <= 0 {
-		return g.pick("s", "s", "v", "'abc'", "'a%'", "'%'", "'_'", "'A'", "''", "'12'", `'a\%'`, `'\'`, "'é'", "'t'", "NULL")
+		return g.pick("s", "s", "v", "c", "nm", "'abc'", "'a%'", "'%'", "'_'", "'A'", "''", "'12'", `'a\%'`, `'\'`, "'é'", "'t'", "NULL")
 	}
 	switch g.r.IntN(8) {
 	case 0:
@@ -109,7 +119,15 @@ func (g *exprGen) boolean1(d int) string {
 	if d <= 0 {
 		return g.pick("b", "TRUE", "FALSE", "NULL", "(i4 > 0)", "(s = 'a')", "(n IS NULL)", "(b IS NOT TRUE)")
 	}
-	switch g.r.IntN(21) {
+	switch g.r.IntN(31) {
+	case 28, 29, 30:
+		return g.arrayBool(d - 1)
+	case 21, 22, 23:
+		return g.dateTimeBool(min(d-1, 1)) // deeper ones: TestDateTimeEvalMatchesPostgres
+	case 24, 25:
+		return g.textLikeCmp(d)
+	case 26:
+		return g.byteaCmp(d)
 	case 0, 1:
 		return g.num(d-1) + " " + g.cmp() + " " + g.num(d-1)
 	case 2:
@@ -159,7 +177,7 @@ func (g *exprGen) boolean1(d int) string {
 }
 
 func (g *exprGen) paramValue() string {
-	return g.pick("1", "-5", "2.5", "abc", "0", "{1,2}", "t", "%a%", "2147483648", " 3 ")
+	return g.pick(append(append(dateTimeParamValues(), arrayParamValues()...), "1", "-5", "2.5", "abc", "0", "{1,2}", "t", "%a%", "2147483648", " 3 ", "NaN", "-Infinity", "1e-320", "0x10")...)
 }
 
 // diffCase is one expression on one row.
@@ -225,13 +243,8 @@ END $f$`
 // SHAPESYNC_LONG=1 runs ten times as many cases.
 func TestEvalMatchesPostgres(t *testing.T) {
 	t.Parallel()
-	c := pgtest.Start(t, pgcluster.Options{})
+	conn := connectWithDisplaySettings(t) // SHAPE_API §12.6, as every value-producing connection
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, tryEval); err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,9 @@
 // implicit casts and literal/parameter inference; Eval evaluates it on a
 // row of text values with Postgres semantics (three-valued logic, strict
 // NULLs, overflow and division-by-zero errors, exact numeric, C-collation
-// text, and the planner's constant folding, which decides which rows
-// raise errors); SQL renders the same AST for snapshot queries. Eval and
+// text, date/time types as Postgres 15 computes them under the display
+// settings of SHAPE_API §12.6, and the planner's constant folding, which
+// decides which rows raise errors); SQL renders the same AST for snapshot queries. Eval and
 // Postgres agree by a differential test on random rows and expressions.
 //
 // Layer 1 (pure): it may import layer-0 leaves (not actors or

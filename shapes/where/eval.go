@@ -122,12 +122,13 @@ func (ev *evaluator) eval(n node) (Value, error) {
 	case *call:
 		return ev.call(x)
 	case *subscript:
-		a, i, err := ev.two(x.arg, x.index)
-		if err != nil || a.null || i.null || i.i < 1 || i.i > int64(len(a.arr)) {
-			return nullOf(x.t), err
-		}
-		return a.arr[i.i-1], nil
+		return ev.subscriptValue(x)
+	case *arrayOp, *arrayFunc, *arrayRef:
+		return ev.evalArray(n)
 	case *arrayCons:
+		if x.multi {
+			return ev.arrayConsMulti(x)
+		}
 		out := Value{t: x.t, arr: make([]Value, 0, len(x.elems))}
 		for _, el := range x.elems {
 			v, err := ev.eval(el)
@@ -238,6 +239,19 @@ func (ev *evaluator) arith(x *arith) (Value, error) {
 		if err != nil || v.null {
 			return nullOf(x.t), err
 		}
+		if x.t == Interval {
+			iv, ok := intervalNeg(v.iv)
+			if !ok {
+				return Value{}, intervalRange()
+			}
+			return Value{t: Interval, iv: iv}, nil
+		}
+		if x.op != "-" {
+			return prefixOp(x.op, v, x.t)
+		}
+		if isFloat(x.t) {
+			return Value{t: x.t, f: -v.f}, nil
+		}
 		if x.t == Numeric {
 			d := new(apd.Decimal).Neg(v.d)
 			if isNaN(d) || d.Form == apd.Finite && d.Coeff.Sign() == 0 {
@@ -254,6 +268,15 @@ func (ev *evaluator) arith(x *arith) (Value, error) {
 	l, r, err := ev.two(x.l, x.r)
 	if err != nil || l.null || r.null {
 		return nullOf(x.t), err
+	}
+	if isDateTimeArith(x) {
+		return dateTimeArith(x.op, l, r, x.t)
+	}
+	if isExtOp(x.op) {
+		return infixOp(x.op, l, r, x.t)
+	}
+	if isFloat(x.t) {
+		return floatArith(x.op, l.f, r.f, x.t)
 	}
 	if x.t == Numeric {
 		return numericArith(x.op, l.d, r.d)
@@ -320,6 +343,12 @@ func absU(a int64) uint64 {
 
 func (ev *evaluator) call(x *call) (Value, error) {
 	switch x.name {
+	case "timezone":
+		z, ts, err := ev.two(x.args[0], x.args[1])
+		if err != nil || z.null || ts.null {
+			return nullOf(x.t), err
+		}
+		return evalTimezone(z, ts, x.t)
 	case "coalesce":
 		for _, a := range x.args {
 			v, err := ev.eval(a)
@@ -362,7 +391,10 @@ func (ev *evaluator) call(x *call) (Value, error) {
 	}
 	v, err := ev.eval(x.args[0])
 	if err != nil || v.null {
-		return nullOf(Text), err
+		return nullOf(x.t), err
+	}
+	if _, ok := dateTimeFuncs[x.name]; ok {
+		return evalDateTimeCall(x.name, v)
 	}
 	if x.name == "lower" {
 		return Value{t: Text, s: ev.rules.lower(v.s)}, nil

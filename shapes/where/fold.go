@@ -36,9 +36,9 @@ func (f *folder) evalConst(n node) (node, error) {
 func constNode(n node) (*constant, bool) {
 	switch c := n.(type) {
 	case *constant:
-		return c, c.isFolded || !c.t.IsArray()
+		return c, c.isFolded || c.null || !c.t.IsArray() && !isDateTime(c.t) // a NULL (NULL::t[] too) is a Const
 	case *param:
-		return &constant{pos: c.pos, t: c.t, v: c.v, isFolded: true}, !c.t.IsArray()
+		return &constant{pos: c.pos, t: c.t, v: c.v, isFolded: true}, !c.t.IsArray() && !isDateTime(c.t)
 	}
 	return nil, false
 }
@@ -75,12 +75,11 @@ func (f *folder) fold(n node) (node, error) {
 	case *colRef, *constant, *param:
 		return n, nil
 	case *cast:
-		if x.t.IsArray() { // array_in is stable: never folded
-			arg, err := f.fold(x.arg)
-			if err != nil {
-				return nil, err
-			}
-			return &cast{pos: x.pos, arg: arg, t: x.t}, nil
+		if x.t.IsArray() != x.arg.typ().IsArray() { // array_in and array_out are stable and strict
+			return f.stableStrict(n, []node{x.arg}, func(a []node) node { return &cast{pos: x.pos, arg: a[0], t: x.t} })
+		}
+		if isDateTime(x.t) || isDateTime(x.arg.typ()) {
+			return f.stableStrict(n, []node{x.arg}, func(a []node) node { return &cast{pos: x.pos, arg: a[0], t: x.t} })
 		}
 		return f.strict(n, []node{x.arg}, func(a []node) node { return &cast{pos: x.pos, arg: a[0], t: x.t} }, true)
 	case *compare:
@@ -107,12 +106,14 @@ func (f *folder) fold(n node) (node, error) {
 	case *quantified:
 		return f.strict(n, []node{x.l, x.r}, func(a []node) node { return &quantified{pos: x.pos, op: x.op, all: x.all, l: a[0], r: a[1]} }, false)
 	case *arrayCons:
-		return f.strict(n, x.elems, func(a []node) node { return &arrayCons{pos: x.pos, elems: a, t: x.t} }, false)
+		return f.strict(n, x.elems, func(a []node) node { return &arrayCons{pos: x.pos, elems: a, t: x.t, multi: x.multi} }, false)
+	case *arrayOp, *arrayFunc, *arrayRef:
+		return f.foldArray(n)
 	case *boolOp:
 		return f.boolOp(x)
 	case *call:
 		switch x.name {
-		case "lower", "upper":
+		case "lower", "upper", "justify_days", "justify_hours", "justify_interval", "timezone":
 			return f.strict(n, x.args, func(a []node) node { return &call{pos: x.pos, name: x.name, args: a, t: x.t} }, true)
 		case "greatest", "least":
 			return f.strict(n, x.args, func(a []node) node { return &call{pos: x.pos, name: x.name, args: a, t: x.t} }, false)

@@ -217,30 +217,9 @@ func (c *converter) conv(n *pg.Node, depth int) (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, el := range elems {
-			if _, nested := el.(*arrayCons); nested {
-				return nil, &Error{Pos: el.at(), Msg: "multi-dimensional arrays are not supported"}
-			}
-		}
 		return &arrayCons{pos: c.pos(e.Location), elems: elems, t: Unknown}, nil
 	case n.GetAIndirection() != nil:
-		ind := n.GetAIndirection()
-		arg, err := c.conv(ind.Arg, depth)
-		if err != nil {
-			return nil, err
-		}
-		if len(ind.Indirection) != 1 || ind.Indirection[0].GetAIndices() == nil {
-			return nil, c.errAt(nodeLocation(n), "only one array subscript a[i] is supported")
-		}
-		ai := ind.Indirection[0].GetAIndices()
-		if ai.IsSlice || ai.Uidx == nil {
-			return nil, c.errAt(nodeLocation(n), "array slices are not supported")
-		}
-		idx, err := c.conv(ai.Uidx, depth)
-		if err != nil {
-			return nil, err
-		}
-		return &subscript{pos: pos(arg.at()), arg: arg, index: idx}, nil
+		return c.indirection(n, n.GetAIndirection(), depth)
 	case n.GetSubLink() != nil:
 		return nil, c.errAt(n.GetSubLink().Location, "subqueries are not supported (shapesync does not support them yet)")
 	}

@@ -25,7 +25,7 @@ func (c *converter) aExpr(e *pg.A_Expr, depth int) (node, error) {
 	switch e.Kind {
 	case pg.A_Expr_Kind_AEXPR_OP:
 		if e.Lexpr == nil {
-			if op != "-" && op != "+" {
+			if op != "-" && op != "+" && !isPrefixOp(op) {
 				return nil, c.errAt(e.Location, "unknown unary operator %s", op)
 			}
 			r, err := c.conv(e.Rexpr, depth)
@@ -41,10 +41,12 @@ func (c *converter) aExpr(e *pg.A_Expr, depth int) (node, error) {
 		switch op {
 		case "=", "<>", "<", ">", "<=", ">=":
 			return &compare{pos: p, op: op, l: l, r: r}, nil
-		case "+", "-", "*", "/", "%":
+		case "+", "-", "*", "/", "%", "^", "&", "|", "#", "<<", ">>":
 			return &arith{pos: p, op: op, l: l, r: r, t: Unknown}, nil
 		case "||":
 			return &textConcat{pos: p, l: l, r: r}, nil
+		case "@>", "<@", "&&":
+			return &arrayOp{pos: p, op: op, l: l, r: r}, nil
 		case "~~", "!~~", "~~*", "!~~*":
 			return &like{pos: p, not: op[0] == '!', insensitive: strings.HasSuffix(op, "*"), arg: l, pattern: r}, nil
 		}
@@ -118,7 +120,9 @@ func (c *converter) aExpr(e *pg.A_Expr, depth int) (node, error) {
 }
 
 // functions maps the supported functions to their arity (-1: one or more).
-var functions = map[string]int{"lower": 1, "upper": 1, "concat": -1, "like": 2, "ilike": 2}
+var functions = map[string]int{"lower": 1, "upper": 1, "concat": -1, "like": 2, "ilike": 2,
+	"array_cat": 2, "array_append": 2, "array_prepend": 2, "array_ndims": 1,
+	"justify_days": 1, "justify_hours": 1, "justify_interval": 1, "timezone": 2}
 
 func (c *converter) funcCall(f *pg.FuncCall, depth int) (node, error) {
 	var parts []string
@@ -146,6 +150,8 @@ func (c *converter) funcCall(f *pg.FuncCall, depth int) (node, error) {
 	switch name {
 	case "like", "ilike":
 		return &like{pos: c.pos(f.Location), insensitive: name == "ilike", arg: args[0], pattern: args[1]}, nil
+	case "array_cat", "array_append", "array_prepend", "array_ndims":
+		return &arrayFunc{pos: c.pos(f.Location), name: name, args: args, t: Unknown}, nil
 	}
 	return &call{pos: c.pos(f.Location), name: name, args: args, t: Unknown}, nil
 }

@@ -163,6 +163,11 @@ func (r *renderer) render(n node) {
 		r.w("ARRAY[")
 		r.list(x.elems)
 		r.w("]")
+		if len(x.elems) == 0 {
+			r.w("::", string(x.t))
+		}
+	case *arrayOp, *arrayFunc, *arrayRef:
+		r.renderArray(n)
 	}
 }
 

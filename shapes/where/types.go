@@ -37,7 +37,8 @@ func (t Type) Elem() Type { return Type(strings.TrimSuffix(string(t), "[]")) }
 
 func arrayOf(t Type) Type { return t + "[]" }
 
-var scalarTypes = map[Type]bool{Bool: true, Int2: true, Int4: true, Int8: true, Numeric: true, Text: true, Varchar: true, UUID: true}
+var scalarTypes = map[Type]bool{Bool: true, Int2: true, Int4: true, Int8: true, Numeric: true, Text: true, Varchar: true, UUID: true,
+	Float4: true, Float8: true, Bytea: true, Bpchar: true, Name: true, Date: true, Timestamp: true, TimestampTZ: true, Time: true, Interval: true}
 
 // typeAliases maps the names a cast may spell to the catalog names.
 var typeAliases = map[string]Type{
@@ -47,6 +48,9 @@ var typeAliases = map[string]Type{
 	"int8": Int8, "bigint": Int8,
 	"numeric": Numeric, "decimal": Numeric,
 	"text": Text, "varchar": Varchar, "uuid": UUID,
+	"float4": Float4, "real": Float4, "float8": Float8, "float": Float8,
+	"bytea": Bytea, "bpchar": Bpchar, "name": Name,
+	"date": Date, "timestamp": Timestamp, "timestamptz": TimestampTZ, "time": Time, "interval": Interval,
 }
 
 // columnType resolves a catalog type name; ok is false for types the
@@ -71,9 +75,9 @@ func columnType(name string) (Type, bool) {
 
 func isInteger(t Type) bool { return t == Int2 || t == Int4 || t == Int8 }
 
-func isNumber(t Type) bool { return isInteger(t) || t == Numeric }
+func isNumber(t Type) bool { return isInteger(t) || t == Numeric || isFloat(t) }
 
-func isTextual(t Type) bool { return t == Text || t == Varchar }
+func isTextual(t Type) bool { return t == Text || t == Varchar || t == Bpchar || t == Name }
 
 func numberRank(t Type) int {
 	switch t {
@@ -83,6 +87,10 @@ func numberRank(t Type) int {
 		return 2
 	case Int8:
 		return 3
+	case Float4:
+		return 5
+	case Float8:
+		return 6
 	}
 	return 4
 }
@@ -100,12 +108,23 @@ func commonType(a, b Type) (Type, bool) {
 	case b == Unknown:
 		return a, true
 	case isNumber(a) && isNumber(b):
+		if isFloat(a) != isFloat(b) && (a == Float4 || b == Float4) {
+			return Float8, true // int or numeric with float4: the float48/84 operators
+		}
 		if numberRank(a) >= numberRank(b) {
 			return a, true
 		}
 		return b, true
 	case isTextual(a) && isTextual(b):
+		if t, ok, handled := textLikeCommon(a, b); handled {
+			return t, ok
+		}
 		return Text, true
+	case dateKind(a) > 0 && dateKind(b) > 0:
+		if dateKind(a) >= dateKind(b) {
+			return a, true
+		}
+		return b, true
 	case a.IsArray() && b.IsArray():
 		e, ok := commonType(a.Elem(), b.Elem())
 		if ok && e != Unknown {
@@ -122,14 +141,16 @@ func canCast(from, to Type) bool {
 	case from == to, from == Unknown:
 		return true
 	case from.IsArray() || to.IsArray():
-		// Only text input of an array literal; element-wise array casts
-		// are not evaluated.
-		return isTextual(from) && to.IsArray()
+		// Text input of an array literal, and the array casts of
+		// canCastArray.
+		return isTextual(from) && to.IsArray() || canCastArray(from, to)
 	case isTextual(from) || isTextual(to):
 		return true
 	case isNumber(from) && isNumber(to):
 		return true
 	case from == Int4 && to == Bool, from == Bool && to == Int4:
+		return true
+	case canCastDateTime(from, to):
 		return true
 	}
 	return false

@@ -15,9 +15,12 @@ type Value struct {
 	null bool
 	b    bool
 	i    int64
+	f    float64 // float4 (rounded to float32) and float8
 	d    *apd.Decimal
 	s    string
 	arr  []Value
+	dims []arrayDim // array dimensions; nil: none when arr is empty, else [1:len(arr)]
+	iv   ival       // interval (date and time types use i)
 }
 
 // IsNull reports whether v is SQL NULL.
@@ -179,8 +182,16 @@ func parseValue(t Type, s string) (Value, error) {
 		return parseInt(s, t)
 	case t == Numeric:
 		return parseNumeric(s)
+	case isFloat(t):
+		return parseFloat(s, t)
+	case t == Bytea:
+		return parseBytea(s)
+	case t == Name:
+		return Value{t: t, s: clipName(s)}, nil
 	case t == UUID:
 		return parseUUID(s)
+	case isDateTime(t):
+		return parseDateTime(t, s)
 	case isTextual(t), t == Unknown:
 		return Value{t: t, s: s}, nil
 	}
@@ -199,6 +210,12 @@ func outputText(v Value) string {
 		return strconv.FormatInt(v.i, 10)
 	case v.t == Numeric:
 		return numericText(v.d)
+	case isFloat(v.t):
+		return floatText(v.t, v.f)
+	case v.t == Bytea:
+		return byteaText(v.s)
+	case isDateTime(v.t):
+		return dateTimeText(v)
 	case v.t.IsArray():
 		return arrayText(v)
 	}
@@ -210,6 +227,9 @@ func outputText(v Value) string {
 func castToText(v Value) string {
 	if v.t == Bool {
 		return strconv.FormatBool(v.b)
+	}
+	if v.t == Bpchar {
+		return trimBpchar(v.s)
 	}
 	return outputText(v)
 }
@@ -223,10 +243,18 @@ func castValue(v Value, t Type) (Value, error) {
 	switch {
 	case v.t == t:
 		return v, nil
+	case t == Name:
+		return castToName(v), nil
 	case isTextual(t):
 		return Value{t: t, s: castToText(v)}, nil
 	case isTextual(v.t) || v.t == Unknown:
 		return parseValue(t, v.s)
+	case v.t.IsArray() && t.IsArray():
+		return castArray(v, t)
+	case isDateTime(v.t) || isDateTime(t):
+		return castDateTime(v, t)
+	case isFloat(v.t) || isFloat(t):
+		return castFloat(v, t)
 	case isInteger(v.t) && isInteger(t):
 		i, err := checkRange(v.i, t)
 		return Value{t: t, i: i}, err
@@ -267,35 +295,14 @@ func compareValues(a, b Value) int {
 		return 0
 	case a.t == Numeric:
 		return numericCmp(a.d, b.d)
+	case isFloat(a.t):
+		return floatCmp(a.f, b.f)
+	case a.t == Bpchar:
+		return strings.Compare(trimBpchar(a.s), trimBpchar(b.s))
+	case isDateTime(a.t):
+		return compareDateTime(a, b)
 	case a.t.IsArray():
 		return compareArrays(a, b)
 	}
 	return strings.Compare(a.s, b.s)
-}
-
-// compareArrays is array_cmp for one-dimensional arrays: element by
-// element with NULL elements equal to each other and above any value,
-// then the shorter array first.
-func compareArrays(a, b Value) int {
-	for i := 0; i < len(a.arr) && i < len(b.arr); i++ {
-		x, y := a.arr[i], b.arr[i]
-		switch {
-		case x.null && y.null:
-			continue
-		case x.null:
-			return 1
-		case y.null:
-			return -1
-		}
-		if c := compareValues(x, y); c != 0 {
-			return c
-		}
-	}
-	switch {
-	case len(a.arr) < len(b.arr):
-		return -1
-	case len(a.arr) > len(b.arr):
-		return 1
-	}
-	return 0
 }

@@ -8,6 +8,7 @@
 //   wf_orders (tenant int4, id int8, status text NOT NULL, n int4, note text,
 //              PRIMARY KEY (tenant, id))
 //   wf_nopk (a int4, b text)              -- no primary key: every column is the key
+//   wf_events (id int8 PRIMARY KEY, at timestamptz, score float8, day date, tags text[])
 // The script follows every shape in SHAPES with a ShapeStream and a
 // materialised Shape, then runs E2E_TXNS random transactions (inserts,
 // updates that move rows in and out of the clauses, updates of key columns,
@@ -61,6 +62,18 @@ const SHAPES = [
   { name: 'IN list OR IS NULL', table: 'wf_orders', cols: orderCols, params: { where: "status IN ('open', 'held') OR n IS NULL" } },
   { name: 'columns only', table: 'wf_orders', cols: ['tenant', 'id', 'status'], params: { columns: ['tenant', 'id', 'status'] } },
   { name: 'ILIKE, replica=full', table: 'wf_orders', cols: orderCols, params: { where: "note ILIKE '%X%'", replica: 'full' } },
+  {
+    name: 'timestamptz, float8 and params',
+    table: 'wf_events',
+    cols: ['id', 'at', 'score', 'day'],
+    params: { where: 'at >= $1 AND score > $2', params: ['2024-03-01 00:00:00+00', '0.3'], columns: ['id', 'at', 'score', 'day'] },
+  },
+  {
+    name: 'array containment, date range, NaN',
+    table: 'wf_events',
+    cols: ['id', 'at', 'score', 'day'],
+    params: { where: "tags @> '{a}' OR day BETWEEN date '2024-01-01' AND date '2024-06-30' - 1 OR score = 'NaN'", columns: ['id', 'at', 'score', 'day'], replica: 'full' },
+  },
   { name: 'no primary key, a % 2 = 0', table: 'wf_nopk', cols: nopkCols, params: { where: 'a % 2 = 0' } },
   { name: 'no primary key, whole table', table: 'wf_nopk', cols: nopkCols, params: {} },
 ]
@@ -133,6 +146,10 @@ async function converge(what) {
 }
 
 await converge('the initial sync')
+for (const s of SHAPES) {
+  // An empty shape would agree with an empty SELECT whatever happened.
+  if (s.shape.currentRows.length === 0) fail(`shape "${s.name}" is empty after the initial sync; the seed data must give every shape rows`)
+}
 console.log(`ok - ${SHAPES.length} shapes equal their SELECTs after the initial sync`)
 
 // --- random transactions ----------------------------------------------------
@@ -151,10 +168,15 @@ async function anyNopk() {
   return r.rows[0]
 }
 
+const scores = ['0', '0.25', '0.3', '0.5', '1', 'NaN', 'Infinity', '-Infinity', null]
+const tagSets = ['{}', '{a}', '{b,a}', '{b}', '{NULL,a}', null]
+const anyTime = () => (rand() < 0.1 ? choose(['infinity', '-infinity', null]) : `2024-${String(1 + intBelow(12)).padStart(2, '0')}-${String(1 + intBelow(28)).padStart(2, '0')} ${String(intBelow(24)).padStart(2, '0')}:30:00.25+00`)
+const anyDay = () => (rand() < 0.1 ? null : `2024-${String(1 + intBelow(12)).padStart(2, '0')}-${String(1 + intBelow(28)).padStart(2, '0')}`)
+
 const kinds = { keyChanges: 0, moves: 0, rollbacks: 0, statements: 0 }
 async function statement() {
   kinds.statements++
-  const k = intBelow(10)
+  const k = intBelow(12)
   const o = await anyOrder()
   const p = await anyNopk()
   switch (k) {
@@ -196,6 +218,16 @@ async function statement() {
     case 9:
       if (!p) return
       await db.query('DELETE FROM wf_nopk WHERE b = $1', [p.b])
+      return
+    case 10:
+      await db.query('INSERT INTO wf_events VALUES ($1, $2, $3, $4, $5)', [nextID++, anyTime(), choose(scores), anyDay(), choose(tagSets)])
+      return
+    case 11: {
+      const e = (await db.query('SELECT id::text AS id FROM wf_events ORDER BY random() LIMIT 1')).rows[0]
+      if (!e) return
+      kinds.moves++
+      await db.query('UPDATE wf_events SET at = $2, score = $3, day = $4, tags = $5 WHERE id = $1', [e.id, anyTime(), choose(scores), anyDay(), choose(tagSets)])
+    }
   }
 }
 
