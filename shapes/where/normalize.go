@@ -3,6 +3,7 @@ package where
 import (
 	"encoding/base64"
 	"fmt"
+	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
@@ -65,6 +66,11 @@ func canonicalTree(m protoreflect.Message, params []string) error {
 			return true
 		}
 		visit := func(child protoreflect.Message) bool {
+			if f, ok := child.Interface().(*pg.Float); ok {
+				// 1E3 and 1e3 are one literal; digits and scale are kept
+				// (1.0 and 1.00 are different numerics).
+				f.Fval = strings.ToLower(f.Fval)
+			}
 			if child.Descriptor().FullName() == pgNodeMessage {
 				if n, ok := child.Interface().(*pg.Node); ok && n.GetParamRef() != nil {
 					i := int(n.GetParamRef().Number) - 1

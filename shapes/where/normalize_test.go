@@ -26,6 +26,7 @@ func TestNormalizeSharesSpellingsOfOneClause(t *testing.T) {
 		{a: "id = $1", aParams: []string{"5"}, b: "id = '5'"},
 		{a: "id = $1::int4 OR $2 = title", aParams: []string{"7", "x"}, b: "id = '7'::int4 or 'x' = title"},
 		{a: "NOT (a IS NULL)", b: "not(a is null)"},
+		{a: "n > 1e308", b: "n > 1E308"},
 	}
 	for _, c := range same {
 		if x, y := mustNormalize(t, c.a, c.aParams), mustNormalize(t, c.b, c.bPars); x != y {
@@ -40,6 +41,7 @@ func TestNormalizeKeepsDifferentClausesApart(t *testing.T) {
 		aParams, bPars []string
 	}{
 		{a: "id = 5", b: "id = 6"},
+		{a: "n = 1.0", b: "n = 1.00"},
 		{a: `"ID" = 5`, b: "id = 5"},
 		{a: "title = 'a'", b: "title = 'A'"},
 		{a: "title = 'a b'", b: "title = 'a  b'"},
