@@ -132,6 +132,16 @@ func whereColumns(t *events.Table) []where.Column {
 			continue
 		}
 		typ := c.TypeName
+		switch {
+		case !c.IsArray && strings.HasPrefix(c.TypeName, "_"):
+			// An array the catalog gives no dimensions (CREATE TABLE AS):
+			// its raw type name, whatever its elements are.
+		case c.IsEnum:
+			typ = where.EnumColumnType(c.BaseTypeName)
+		case c.BaseTypeName != "":
+			// A domain's values are its base type's, in the same text form.
+			typ = c.BaseTypeName
+		}
 		if c.IsArray {
 			typ = "_" + typ
 		}

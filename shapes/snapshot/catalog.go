@@ -46,11 +46,24 @@ SELECT a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull, a.attgenera
        t.typname, t.typcategory = 'A' AND t.typelem <> 0, coalesce(et.typname, ''),
        CASE WHEN a.attcollation IN (0, 100) THEN ''
             WHEN co.collprovider = 'c' THEN coalesce(co.collcollate, co.collname)
-            ELSE 'icu:' || co.collname END
+            ELSE 'icu:' || co.collname END,
+       CASE WHEN coalesce(et.typtype, t.typtype) IN ('d', 'e') THEN coalesce(base.typname, '') ELSE '' END,
+       coalesce(base.typtype::text, '')
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
 LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+LEFT JOIN LATERAL (
+	WITH RECURSIVE chain(oid, depth) AS (
+		SELECT coalesce(et.oid, t.oid), 0
+		UNION ALL
+		SELECT b.typbasetype, chain.depth + 1
+		FROM chain JOIN pg_catalog.pg_type b ON b.oid = chain.oid
+		WHERE b.typtype = 'd' AND chain.depth < 32)
+	SELECT bt.typname, bt.typtype
+	FROM chain JOIN pg_catalog.pg_type bt ON bt.oid = chain.oid
+	WHERE bt.typtype <> 'd'
+	LIMIT 1) base ON true
 WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum`
 
@@ -96,13 +109,14 @@ func LookupTable(ctx context.Context, q Querier, schema, name string) (*events.T
 	index := map[string]int{}
 	for rows.Next() {
 		var c events.TableColumn
-		var generated, elem string
+		var generated, elem, baseKind string
 		var dims int32
-		if err := rows.Scan(&c.Name, &c.TypeOID, &c.TypeMod, &dims, &c.NotNull, &generated, &c.TypeName, &c.IsArray, &elem, &c.Collation); err != nil {
+		if err := rows.Scan(&c.Name, &c.TypeOID, &c.TypeMod, &dims, &c.NotNull, &generated, &c.TypeName, &c.IsArray, &elem, &c.Collation, &c.BaseTypeName, &baseKind); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read columns of %q.%q: %w", schema, name, err)
 		}
 		c.Dims = int(dims)
+		c.IsEnum = baseKind == "e"
 		if generated != "" {
 			c.Generated = generated[0]
 		}

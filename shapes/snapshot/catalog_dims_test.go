@@ -30,3 +30,28 @@ func TestLookupTableArrayWithoutDims(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupTableDomainsAndEnums(t *testing.T) {
+	t.Parallel()
+	d := newDB(t)
+	for _, sql := range []string{
+		"CREATE TYPE hue AS ENUM ('red', 'green')",
+		"CREATE DOMAIN posint AS int4 CHECK (VALUE > 0)",
+		"CREATE DOMAIN smallpos AS posint CHECK (VALUE < 100)",
+		"CREATE DOMAIN huedom AS hue",
+		"CREATE TABLE typed (id int PRIMARY KEY, p posint, sp smallpos, ps posint[], h hue, hs hue[], hd huedom, v int2vector, n numeric)",
+	} {
+		d.exec(t, sql)
+	}
+	tb := d.lookup(t, "public", "typed")
+	type base struct {
+		name string
+		enum bool
+	}
+	want := map[string]base{"id": {}, "p": {"int4", false}, "sp": {"int4", false}, "ps": {"int4", false}, "h": {"hue", true}, "hs": {"hue", true}, "hd": {"hue", true}, "v": {}, "n": {}}
+	for _, c := range tb.Columns {
+		if got := (base{c.BaseTypeName, c.IsEnum}); got != want[c.Name] {
+			t.Errorf("%s (%s): base %+v, want %+v", c.Name, c.TypeName, got, want[c.Name])
+		}
+	}
+}

@@ -31,6 +31,9 @@ func (e *Expr) CheckWith(cols []Column, rules TextRules) (*Expr, error) {
 	if err := rules.checkTextOrder(root); err != nil {
 		return nil, err
 	}
+	if err := checkEnumOps(root); err != nil {
+		return nil, err
+	}
 	f := &folder{ev: evaluator{rules: &rules}}
 	folded, planErr := f.fold(root)
 	return &Expr{text: e.text, params: e.params, root: root, folded: folded, planErr: planErr, columns: cols, rules: rules, checked: true}, nil

@@ -44,7 +44,7 @@ func (r *renderer) bind(raw string, t Type) {
 	r.w("$", strconv.Itoa(r.next), "::text")
 	r.next++
 	if t != Text && t != Unknown {
-		r.w("::", string(t))
+		r.w("::", sqlType(t))
 	}
 }
 
@@ -61,12 +61,16 @@ func (r *renderer) render(n node) {
 	switch x := n.(type) {
 	case *colRef:
 		q, _ := QuoteIdent(x.name)
+		if isEnumOrArray(x.t) {
+			r.w("(", q, ")::", sqlType(x.t))
+			return
+		}
 		r.w(q)
 	case *constant:
 		if x.null {
 			r.w("NULL")
 			if x.t != Unknown {
-				r.w("::", string(x.t))
+				r.w("::", sqlType(x.t))
 			}
 			return
 		}
@@ -76,7 +80,7 @@ func (r *renderer) render(n node) {
 	case *cast:
 		r.w("(")
 		r.render(x.arg)
-		r.w(")::", string(x.t))
+		r.w(")::", sqlType(x.t))
 	case *boolOp:
 		if x.op == opNot {
 			r.w("(NOT ")
@@ -164,7 +168,7 @@ func (r *renderer) render(n node) {
 		r.list(x.elems)
 		r.w("]")
 		if len(x.elems) == 0 {
-			r.w("::", string(x.t))
+			r.w("::", sqlType(x.t))
 		}
 	case *arrayOp, *arrayFunc, *arrayRef:
 		r.renderArray(n)

@@ -64,7 +64,13 @@ func columnType(name string) (Type, bool) {
 		arr, n = true, strings.TrimSuffix(n, "[]")
 	}
 	t := Type(n)
-	if !scalarTypes[t] {
+	if strings.HasPrefix(n, enumPrefix) {
+		// The enum's own name keeps its case: it is an identifier.
+		t = Type(name[len(name)-len(n):])
+		if strings.HasSuffix(name, "[]") {
+			t = Type(strings.TrimSuffix(name, "[]"))
+		}
+	} else if !scalarTypes[t] {
 		return "", false
 	}
 	if arr {

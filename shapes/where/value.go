@@ -192,7 +192,7 @@ func parseValue(t Type, s string) (Value, error) {
 		return parseUUID(s)
 	case isDateTime(t):
 		return parseDateTime(t, s)
-	case isTextual(t), t == Unknown:
+	case isTextual(t), t == Unknown, isEnum(t):
 		return Value{t: t, s: s}, nil
 	}
 	return Value{}, evalErr("unsupported type %s", t)

@@ -8,7 +8,8 @@
 //   wf_orders (tenant int4, id int8, status text NOT NULL, n int4, note text,
 //              PRIMARY KEY (tenant, id))
 //   wf_nopk (a int4, b text)              -- no primary key: every column is the key
-//   wf_events (id int8 PRIMARY KEY, at timestamptz, score float8, day date, tags text[])
+//   wf_events (id int8 PRIMARY KEY, at timestamptz, score float8, day date, tags text[],
+//              feel mood (an enum), pts points (a domain over int4))
 // The script follows every shape in SHAPES with a ShapeStream and a
 // materialised Shape, then runs E2E_TXNS random transactions (inserts,
 // updates that move rows in and out of the clauses, updates of key columns,
@@ -73,6 +74,12 @@ const SHAPES = [
     table: 'wf_events',
     cols: ['id', 'at', 'score', 'day'],
     params: { where: "tags @> '{a}' OR day BETWEEN date '2024-01-01' AND date '2024-06-30' - 1 OR score = 'NaN'", columns: ['id', 'at', 'score', 'day'], replica: 'full' },
+  },
+  {
+    name: 'enum equality and a domain over int4',
+    table: 'wf_events',
+    cols: ['id', 'feel', 'pts'],
+    params: { where: "feel IN ('happy', 'ok') AND pts > $1", params: ['3'], columns: ['id', 'feel', 'pts'] },
   },
   { name: 'no primary key, a % 2 = 0', table: 'wf_nopk', cols: nopkCols, params: { where: 'a % 2 = 0' } },
   { name: 'no primary key, whole table', table: 'wf_nopk', cols: nopkCols, params: {} },
@@ -226,7 +233,8 @@ async function statement() {
       const e = (await db.query('SELECT id::text AS id FROM wf_events ORDER BY random() LIMIT 1')).rows[0]
       if (!e) return
       kinds.moves++
-      await db.query('UPDATE wf_events SET at = $2, score = $3, day = $4, tags = $5 WHERE id = $1', [e.id, anyTime(), choose(scores), anyDay(), choose(tagSets)])
+      await db.query('UPDATE wf_events SET at = $2, score = $3, day = $4, tags = $5, feel = $6, pts = $7 WHERE id = $1',
+        [e.id, anyTime(), choose(scores), anyDay(), choose(tagSets), choose(['sad', 'ok', 'happy', null]), intBelow(9)])
     }
   }
 }

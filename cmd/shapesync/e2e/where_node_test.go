@@ -23,9 +23,12 @@ func TestOfficialClientShapeDefinitions(t *testing.T) {
 	execSQL(t, dsn, `
 		CREATE TABLE wf_orders (tenant int4, id int8, status text NOT NULL, n int4, note text, PRIMARY KEY (tenant, id));
 		CREATE TABLE wf_nopk (a int4, b text);
-		CREATE TABLE wf_events (id int8 PRIMARY KEY, at timestamptz, score float8, day date, tags text[]);
+		CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+		CREATE DOMAIN points AS int4 CHECK (VALUE >= 0);
+		CREATE TABLE wf_events (id int8 PRIMARY KEY, at timestamptz, score float8, day date, tags text[], feel mood, pts points);
 		INSERT INTO wf_events SELECT i, timestamptz '2024-01-01 00:00:00+00' + i * interval '5 days 3 hours',
-			(ARRAY[0, 0.25, 0.5, 1, 'NaN'])[1 + i % 5]::float8, date '2024-01-01' + i * 7, (ARRAY['{a}', '{b}', '{}', '{a,b}'])[1 + i % 4]::text[]
+			(ARRAY[0, 0.25, 0.5, 1, 'NaN'])[1 + i % 5]::float8, date '2024-01-01' + i * 7, (ARRAY['{a}', '{b}', '{}', '{a,b}'])[1 + i % 4]::text[],
+			(ARRAY['sad', 'ok', 'happy', NULL])[1 + i % 4]::mood, i % 9
 			FROM generate_series(1, 50) AS i;
 		CREATE TABLE wf_gen (id int8 PRIMARY KEY, n int4, doubled int4 GENERATED ALWAYS AS (n * 2) STORED);
 		INSERT INTO wf_gen (id, n) VALUES (1, 1), (2, 5);
