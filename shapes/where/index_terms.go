@@ -28,8 +28,9 @@ const (
 // snapshot's ::text casts render it. A row that satisfies it may still not
 // match: the caller evaluates the clause wherever precision matters.
 //
-// Values are compared as text, so a comparison is indexable only on a bare
-// column (no cast, implicit or explicit, on the column side) of a type
+// Values are compared as text, so a comparison is indexable only on a
+// column (bare, or under a cast that keeps its text: integer widening,
+// varchar to text) of a type
 // whose output form is the one canonical text of each value: int2, int4,
 // int8, text, varchar, uuid (lower-case, hyphenated) and bool (t or f).
 // Every other comparison, operator and type is IndexOther.
@@ -165,8 +166,16 @@ func indexEq(c *colRef, text string) IndexTerm {
 }
 
 // indexColumn returns n when it is a bare column of a type whose output
-// form is canonical.
+// form is canonical, or such a column under a cast that keeps its text
+// (integer widening, varchar to text), seen as a column of the cast's type.
 func indexColumn(n node) (*colRef, bool) {
+	if x, ok := n.(*cast); ok {
+		c, ok := indexColumn(x.arg)
+		if !ok || !sameTextCast(c.t, x.t) {
+			return nil, false
+		}
+		return &colRef{pos: c.pos, name: c.name, idx: c.idx, t: x.t}, true
+	}
 	c, ok := n.(*colRef)
 	if !ok {
 		return nil, false
@@ -176,6 +185,19 @@ func indexColumn(n node) (*colRef, bool) {
 		return c, true
 	}
 	return nil, false
+}
+
+// sameTextCast reports whether casting every value of type from to type to
+// keeps its output text: the canonical decimal form of an integer does not
+// depend on its width, and varchar and text share their bytes.
+func sameTextCast(from, to Type) bool {
+	switch {
+	case isInteger(from) && isInteger(to):
+		return numberRank(from) <= numberRank(to)
+	case from == Varchar && to == Text:
+		return true
+	}
+	return false
 }
 
 // constValue is the value of a literal or bound parameter: what Eval

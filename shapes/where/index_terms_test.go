@@ -68,12 +68,14 @@ func TestIndexTerms(t *testing.T) {
 		{"id = $1", []string{" 42"}, "c0=42"},
 		{"big = 5", nil, "c1=5"},                   // the constant is cast, not the column
 		{"big = 9000000000", nil, "c1=9000000000"}, // an int8 literal
-		{"small = 5", nil, "other"},                // int2 column widened to int4
+		{"small = 5", nil, "c2=5"},                 // int2 column widened to int4 keeps its text
+		{"small::int8 = 7", nil, "c2=7"},           // so does an explicit widening
+		{"id::int2 = 7", nil, "other"},             // narrowing can fail or wrap: not indexed
 		{"small = '5'", nil, "c2=5"},               // untyped literal takes int2
-		{"id = 9000000000", nil, "other"},          // int4 column widened to int8
+		{"id = 9000000000", nil, "c0=9000000000"},  // int4 column widened to int8: exact, matches no row
 		{"name = 'Ab c'", nil, "c3=Ab c"},
 		{"v = 'x'", nil, "c4=x"},
-		{"v = 'x'::text", nil, "other"}, // varchar column cast to text
+		{"v = 'x'::text", nil, "c4=x"}, // varchar column cast to text keeps its bytes
 		{"name::int4 = 5", nil, "other"},
 		{"u = 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'", nil, "c5=a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
 		{"u = '{a0eebc999c0b4ef8bb6d6bb9bd380a11}'", nil, "c5=a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
