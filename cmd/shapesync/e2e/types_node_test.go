@@ -1,13 +1,7 @@
 package e2e_test
 
 import (
-	"bytes"
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/shapesync/shapesync/replication/pgcluster"
 	"github.com/shapesync/shapesync/replication/pgcluster/pgtest"
@@ -214,13 +208,6 @@ const typesRowsSQL = `
 // replication stream, and that electric-schema describes each column as §13
 // says; types_roundtrip.mjs says what it checks.
 func TestOfficialClientTypesRoundTrip(t *testing.T) {
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := requireNode(t)
-	requireNodeModules(t, dir)
-
 	cluster := pgtest.Start(t, pgcluster.Options{})
 	dsn := cluster.DSN("postgres")
 	execSQL(t, dsn, typesDisplaySQL)
@@ -228,26 +215,9 @@ func TestOfficialClientTypesRoundTrip(t *testing.T) {
 	execSQL(t, dsn, typesRowsSQL)
 
 	base := startShapesync(t, dsn, "e2etypes")
-
-	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "types_roundtrip.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
+	runNodeScript(t, "types_roundtrip.mjs",
 		"SHAPESYNC_URL="+base,
 		"DATABASE_URL="+dsn,
 		"E2E_WAIT_MS=30000", // per wait; a healthy run needs milliseconds
 	)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	cmd.WaitDelay = 5 * time.Second
-	err = cmd.Run()
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("node types_roundtrip.mjs did not finish within %v; its output:\n%s", nodeTimeout, out.String())
-	case err != nil:
-		t.Fatalf("node types_roundtrip.mjs failed (%v); its output:\n%s", err, out.String())
-	}
-	t.Logf("node types_roundtrip.mjs passed:\n%s", out.String())
 }
