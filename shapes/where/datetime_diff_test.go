@@ -205,7 +205,7 @@ func dateTimeParamValues() []string {
 // rest of the generator's mix; SHAPESYNC_LONG=1 runs ten times as many.
 func TestDateTimeEvalMatchesPostgres(t *testing.T) {
 	t.Parallel()
-	conn := dateTimeConn(t)
+	conn := connectWithDisplaySettings(t)
 	ctx := context.Background()
 	if _, err := conn.Exec(ctx, tryEval); err != nil {
 		t.Fatal(err)

@@ -9,30 +9,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/shapesync/shapesync/replication/pgcluster"
-	"github.com/shapesync/shapesync/replication/pgcluster/pgtest"
-	"github.com/shapesync/shapesync/replication/pgwire"
 )
-
-// dateTimeConn is a private cluster's connection with the §12.6 display
-// settings, under which the stream's values and literals are read.
-func dateTimeConn(t *testing.T) *pgx.Conn {
-	t.Helper()
-	c := pgtest.Start(t, pgcluster.Options{})
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	for _, stmt := range pgwire.DisplaySettings() {
-		if _, err := conn.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	return conn
-}
 
 // dateTimeInputs are hand-picked inputs: the output forms, the ISO
 // variants we read, field and range limits, rounding of fractions, and
@@ -72,7 +49,7 @@ var dateTimeInputs = []string{
 // error where Postgres raises one; inputs we do not read are counted.
 func TestDateTimeInputMatchesPostgres(t *testing.T) {
 	t.Parallel()
-	conn := dateTimeConn(t)
+	conn := connectWithDisplaySettings(t)
 	ctx := context.Background()
 	if _, err := conn.Exec(ctx, `CREATE FUNCTION try_in(v text, typ text) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE r text;
