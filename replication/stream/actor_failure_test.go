@@ -9,6 +9,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/shapesync/shapesync/actors/actortest"
 	"github.com/shapesync/shapesync/replication/pgcluster"
 	"github.com/shapesync/shapesync/replication/pgcluster/pgtest"
 	"github.com/shapesync/shapesync/replication/pgwire"
@@ -24,8 +25,8 @@ func testTerminatedBackend(t *testing.T, c *pgcluster.Cluster) {
 	db := newStreamDB(t, pgtest.CreateDatabase(t, c))
 	k := newTestKit(t)
 	b := newFakeBuilder(false)
-	st := &statusRecorder{}
-	m := spawnConnManagerStandIn(t, k, ChildSpec(db.config(k, b.spawn(t, k), st.spawn(t, k), nil)), 100*time.Millisecond)
+	st := &actortest.StatusRecorder{}
+	m := spawnConnManagerStandIn(t, k, ChildSpec(db.config(k, b.spawn(t, k), st.Spawn(t, k), nil)), 100*time.Millisecond)
 	checkFor(t, actorWait, func() error {
 		if from, _ := m.ready(); len(from) != 1 {
 			return errors.New("replication_ready not reported to the parent")
@@ -89,7 +90,7 @@ func testTerminatedBackend(t *testing.T, c *pgcluster.Cluster) {
 	if len(from) != 2 || from[1] != second || strangers != 0 {
 		t.Fatalf("replication_ready from %v (%d from others); want once per incarnation, from the current one", from, strangers)
 	}
-	if n := st.count(streamReady); n != 2 {
+	if n := countConditions(st, streamReady); n != 2 {
 		t.Fatalf("status heard replication_ready %d times; want once per incarnation", n)
 	}
 	// Only "slot still active" may follow, while the killed walsender lets go.

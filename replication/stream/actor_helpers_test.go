@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/shapesync/shapesync/actors"
+	"github.com/shapesync/shapesync/actors/actortest"
 	"github.com/shapesync/shapesync/replication/lsn"
 	"github.com/shapesync/shapesync/replication/pgwire"
 	"github.com/shapesync/shapesync/shapes/protocol"
@@ -126,35 +126,10 @@ func dropSlotWhenInactive(t *testing.T, admin *pgx.Conn, slot string) {
 	}
 }
 
-// statusRecorder plays the status actor.
-type statusRecorder struct {
-	mu    sync.Mutex
-	conds []protocol.Condition
-}
-
-func (s *statusRecorder) spawn(t *testing.T, k *actors.Kit) *actors.PID {
-	t.Helper()
-	pid, err := k.SpawnRoot(actors.ChildSpec{Label: "status", Bound: actors.Count(256), Policy: actors.Coalesce,
-		Producer: func() actor.Actor {
-			return actor.ReceiveFunc(func(ctx actor.Context) {
-				if m, ok := ctx.Message().(*protocol.Condition); ok {
-					s.mu.Lock()
-					s.conds = append(s.conds, *m)
-					s.mu.Unlock()
-				}
-			})
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pid
-}
-
-func (s *statusRecorder) count(c protocol.Condition) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// countConditions is how many times the recorded status saw c.
+func countConditions(s *actortest.StatusRecorder, c protocol.Condition) int {
 	n := 0
-	for _, got := range s.conds {
+	for _, got := range s.All() {
 		if got == c {
 			n++
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shapesync/shapesync/actors/actortest"
 	"github.com/shapesync/shapesync/replication/lsn"
 	"github.com/shapesync/shapesync/replication/pgcluster"
 	"github.com/shapesync/shapesync/replication/pgcluster/pgtest"
@@ -61,11 +62,11 @@ func testStreamsInOrder(t *testing.T, c *pgcluster.Cluster) {
 	db := newStreamDB(t, pgtest.CreateDatabase(t, c))
 	k := newTestKit(t)
 	b := newFakeBuilder(false)
-	st := &statusRecorder{}
+	st := &actortest.StatusRecorder{}
 	pos := &positionsRecorder{}
-	id := spawnSupervised(t, k, ChildSpec(db.config(k, b.spawn(t, k), st.spawn(t, k), pos)))
+	id := spawnSupervised(t, k, ChildSpec(db.config(k, b.spawn(t, k), st.Spawn(t, k), pos)))
 	checkFor(t, actorWait, func() error {
-		if st.count(streamReady) != 1 {
+		if countConditions(st, streamReady) != 1 {
 			return errors.New("replication_ready not reported to status")
 		}
 		return nil
